@@ -1,0 +1,13 @@
+"""Warnings and exceptions raised by lqrppg."""
+
+from __future__ import annotations
+
+__all__ = ["EstimationWarning"]
+
+
+class EstimationWarning(UserWarning):
+    """An estimate could not be made and was returned as NaN.
+
+    Raised, for example, when a heart rate is asked of a flat signal or of a signal whose
+    spectral maximum lies outside the physiological band.
+    """
