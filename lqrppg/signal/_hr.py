@@ -239,7 +239,7 @@ def estimate_hr(
     *,
     band=(0.75, 2.5),
     method: str = "fft",
-    detrend_lambda: float | None = 100.0,
+    detrend_lambda: float | str | None = "auto",
     filter_order: int = 1,
 ):
     """Heart rate (bpm) of rPPG or PPG waveforms by the standard evaluation chain.
@@ -258,8 +258,13 @@ def estimate_hr(
     band : (float, float), default=(0.75, 2.5)
         Pass band and HR search band in Hz.
     method : {"fft", "peaks"}, default="fft"
-    detrend_lambda : float or None, default=100.0
-        Smoothness-priors parameter; ``None`` skips detrending.
+    detrend_lambda : float, "auto" or None, default="auto"
+        Smoothness-priors parameter; ``None`` skips detrending. The detrender's cut-off
+        frequency is about ``0.189 * fs / sqrt(lambda)`` (Tarvainen et al. 2002), so a fixed
+        lambda means a different filter at each sampling rate. ``"auto"`` is
+        ``100 * (fs / 30) ** 2``: rPPG-Toolbox's 100 at 30 Hz (cut-off about 0.57 Hz), with
+        the same cut-off at any other rate (at 250 Hz a lambda of 100 would remove
+        everything below about 4.7 Hz, the pulse included).
     filter_order : int, default=1
         Butterworth order.
 
@@ -291,6 +296,12 @@ def estimate_hr(
     if _flat_rows(np.atleast_2d(arr)).all():
         # Skip filtering, which would only turn the constant into round-off noise.
         return hr_function(arr, fs, band=band)
+    if isinstance(detrend_lambda, str):
+        if detrend_lambda != "auto":
+            raise ValueError(
+                f"detrend_lambda must be a positive number, 'auto' or None; got {detrend_lambda!r}"
+            )
+        detrend_lambda = 100.0 * (fs / 30.0) ** 2
     if detrend_lambda is not None:
         arr = detrend(arr, lam=detrend_lambda)
     arr = bandpass(arr, fs, band=band, order=filter_order)
