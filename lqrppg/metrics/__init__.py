@@ -1,0 +1,33 @@
+"""Heart-rate metrics with standard errors, waveform scorers and Bland-Altman statistics."""
+
+from ._hr_metrics import bland_altman, evaluate_hr, hr_mae, hr_mape, hr_pearson, hr_rmse
+from ._scorers import hr_error_from_waveforms, make_hr_scorer
+
+__all__ = [
+    "bland_altman",
+    "evaluate_hr",
+    "hr_error_from_waveforms",
+    "hr_mae",
+    "hr_mape",
+    "hr_pearson",
+    "hr_rmse",
+    "make_hr_scorer",
+    "neg_hr_mae",
+    "neg_hr_rmse",
+]
+
+
+def neg_hr_mae(fs: float = 30.0, *, band=(0.75, 2.5), method: str = "fft"):
+    """Scorer: negative HR MAE of predicted waveforms sampled at ``fs`` Hz.
+
+    Shorthand for ``make_hr_scorer("mae", fs=fs, band=band, method=method)``.
+    """
+    return make_hr_scorer("mae", fs=fs, band=band, method=method)
+
+
+def neg_hr_rmse(fs: float = 30.0, *, band=(0.75, 2.5), method: str = "fft"):
+    """Scorer: negative HR RMSE of predicted waveforms sampled at ``fs`` Hz.
+
+    Shorthand for ``make_hr_scorer("rmse", fs=fs, band=band, method=method)``.
+    """
+    return make_hr_scorer("rmse", fs=fs, band=band, method=method)
