@@ -1,0 +1,77 @@
+"""Shared helpers of the benchmark scripts: machine description and result files."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "docs" / "benchmarks"
+
+
+def shared_data_dir() -> Path:
+    """``../shared/data`` beside the repository, or ``$LQRPPG_SHARED_DATA``."""
+    env = os.environ.get("LQRPPG_SHARED_DATA")
+    return Path(env) if env else REPO.parent / "shared" / "data"
+
+
+def machine() -> str:
+    """One line describing where the numbers were measured."""
+    import numpy as np
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            names = [line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")]
+        if names:
+            cpu = names[0]
+    except OSError:
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} logical cores, Python {platform.python_version()}, "
+        f"numpy {np.__version__}, torch {torch.__version__}"
+    )
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def write_results(name: str, title: str, sections: list[tuple[str, pd.DataFrame | str]]) -> Path:
+    """Write a Markdown results page ``docs/benchmarks/<name>.md`` and return its path."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    command = "python " + " ".join([f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]])
+    lines = [
+        f"# {title}",
+        "",
+        f"- command: `{command}`",
+        f"- machine: {machine()}",
+        f"- commit: {_commit()}, run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+        "",
+    ]
+    for heading, body in sections:
+        lines += [f"## {heading}", ""]
+        if isinstance(body, pd.DataFrame):
+            lines.append(body.to_markdown(floatfmt=".2f"))
+        else:
+            lines.append(body)
+        lines.append("")
+    path = RESULTS / f"{name}.md"
+    path.write_text("\n".join(lines))
+    return path
