@@ -9,11 +9,12 @@ from scipy import signal
 
 from ..exceptions import EstimationWarning
 from ._filters import bandpass, detrend
-from ._validation import check_band, check_fs, check_signal
+from ._validation import check_band, check_fs, check_signal, is_flat
 
 __all__ = ["estimate_hr", "hr_fft", "hr_peaks", "hr_windowed", "snr"]
 
 _HR_METHODS = ("fft", "peaks")
+_MIN_BAND_FRACTION = 1e-6
 
 
 def _next_pow2(n: int) -> int:
@@ -26,13 +27,6 @@ def _check_nfft(nfft, n: int) -> int:
     if isinstance(nfft, bool) or not isinstance(nfft, (int, np.integer)) or nfft < n:
         raise ValueError(f"nfft must be an integer >= the signal length {n}; got {nfft!r}")
     return int(nfft)
-
-
-def _flat_rows(arr: np.ndarray) -> np.ndarray:
-    """Boolean mask of rows whose spread is at round-off level (no estimate possible)."""
-    spread = np.ptp(arr, axis=-1)
-    scale = np.max(np.abs(arr), axis=-1)
-    return spread <= 1e-12 * np.maximum(scale, 1e-300)
 
 
 def _warn_nan(n_bad: int, n_total: int, reason: str) -> None:
@@ -55,6 +49,33 @@ def _dtft_power(rows: np.ndarray, freqs: np.ndarray, fs: float) -> np.ndarray:
         phase = np.exp(-2j * np.pi * freqs[sl, :, None] * t[None, None, :])
         out[sl] = np.abs(np.einsum("mkt,mt->mk", phase, rows[sl])) ** 2
     return out
+
+
+def _no_peak_in_band(rows: np.ndarray, fs: float, nfft: int, in_band: np.ndarray) -> np.ndarray:
+    """Rows whose band holds no peak of its own, only leakage from outside it.
+
+    Decided on a Hann-tapered periodogram: the untapered one leaks side lobes of a strong
+    component outside the band into it, and a side lobe can be the in-band maximum. With
+    the taper, leakage falls steeply away from its source. The band holds no peak when
+    its maximum sits at an edge with more power just beyond it, or when it holds less than
+    a millionth (-60 dB) of the signal's power.
+    """
+    _, pxx = signal.periodogram(rows, fs=fs, window="hann", nfft=nfft, detrend=False, axis=-1)
+    sub = pxx[:, in_band]
+    # Tapered leakage from outside the band is 60 dB or more below its source within a few
+    # bins; a band holding less than a millionth of the power holds only that leakage.
+    leakage_only = sub.sum(axis=1) < _MIN_BAND_FRACTION * pxx.sum(axis=1)
+    k = np.argmax(sub, axis=1)
+    idx = np.arange(rows.shape[0])
+    out = np.zeros(rows.shape[0], dtype=bool)
+    first, last = in_band[0], in_band[-1]
+    if first > 0:
+        low_edge = k == 0
+        out[low_edge] = pxx[idx[low_edge], first - 1] > sub[idx[low_edge], 0]
+    if last < pxx.shape[1] - 1:
+        high_edge = k == in_band.size - 1
+        out[high_edge] = pxx[idx[high_edge], last + 1] > sub[idx[high_edge], -1]
+    return out | leakage_only
 
 
 def hr_fft(x, fs: float, band=(0.75, 2.5), *, nfft=None, interpolate: bool = True):
@@ -93,10 +114,12 @@ def hr_fft(x, fs: float, band=(0.75, 2.5), *, nfft=None, interpolate: bool = Tru
 
     Notes
     -----
-    The periodogram uses no taper (as rPPG-Toolbox). A strong component outside the band
-    leaks side lobes into it; on an otherwise empty band a side lobe can be the in-band
-    maximum and is then returned. Band-pass the signal first (:func:`estimate_hr`) so that
-    the band holds the pulse and its noise rather than only leakage.
+    The mean of each signal is removed first. The peak is located on the untapered
+    periodogram, as rPPG-Toolbox does. Whether the band holds a peak at all is decided on a
+    Hann-tapered periodogram: without a taper, side lobes of a strong component outside
+    the band leak into it and one of them would otherwise be returned as the heart rate.
+    There is no peak when the tapered in-band maximum lies at an edge with more power just
+    beyond it, or when the band holds less than -60 dB of the signal's power.
 
     Examples
     --------
@@ -115,6 +138,8 @@ def hr_fft(x, fs: float, band=(0.75, 2.5), *, nfft=None, interpolate: bool = Tru
     if interpolate not in (True, False):
         raise ValueError(f"interpolate must be True or False; got {interpolate!r}")
 
+    flat = is_flat(rows)
+    rows = rows - rows.mean(axis=-1, keepdims=True)  # the mean carries no pulse, only leakage
     freqs, pxx = signal.periodogram(rows, fs=fs, nfft=nfft, detrend=False, axis=-1)
     in_band = np.flatnonzero((freqs >= low) & (freqs <= high))
     if in_band.size == 0:
@@ -123,18 +148,9 @@ def hr_fft(x, fs: float, band=(0.75, 2.5), *, nfft=None, interpolate: bool = Tru
             "use a wider band or a larger nfft"
         )
     result = np.full(rows.shape[0], np.nan)
-    flat = _flat_rows(rows)
-
-    sub = pxx[:, in_band]
-    k = np.argmax(sub, axis=1)
+    k = np.argmax(pxx[:, in_band], axis=1)
     peak_bin = in_band[k]
-    # An edge maximum is a peak only if the spectrum falls again just outside the band.
-    at_low = (k == 0) & (peak_bin > 0)
-    at_high = (k == in_band.size - 1) & (peak_bin < freqs.size - 1)
-    rising_out = np.zeros(rows.shape[0], dtype=bool)
-    idx = np.arange(rows.shape[0])
-    rising_out[at_low] = pxx[idx[at_low], peak_bin[at_low] - 1] > sub[idx[at_low], 0]
-    rising_out[at_high] = pxx[idx[at_high], peak_bin[at_high] + 1] > sub[idx[at_high], -1]
+    rising_out = _no_peak_in_band(rows, fs, nfft, in_band)
 
     ok = ~flat
     f_peak = freqs[peak_bin].astype(np.float64)
@@ -155,8 +171,7 @@ def hr_fft(x, fs: float, band=(0.75, 2.5), *, nfft=None, interpolate: bool = Tru
         shift = np.where((denom < 0) & (j == jc), 0.5 * (y0 - y2) / safe, 0.0)
         refined = grid[r, jc] + shift * (offsets[1] - offsets[0])
         f_peak[ok] = refined
-        outside = np.zeros_like(ok)
-        outside[ok] = (refined < low) | (refined > high)
+        outside[ok] |= (refined < low) | (refined > high)
     ok &= ~outside
     result[ok] = 60.0 * f_peak[ok]
 
@@ -207,7 +222,7 @@ def hr_peaks(x, fs: float, band=(0.75, 2.5)):
     arr = check_signal(x, min_length=3)
     rows = np.atleast_2d(arr)
     result = np.full(rows.shape[0], np.nan)
-    flat = _flat_rows(rows)
+    flat = is_flat(rows)
     few = np.zeros(rows.shape[0], dtype=bool)
     distance = max(1, int(np.floor(fs / high)))
     for i, row in enumerate(rows):
@@ -281,6 +296,11 @@ def estimate_hr(
     estimate doubles. This is a property of the standard chain, kept for comparability with
     published results; widen ``band`` downwards when such rates are expected.
 
+    Flat signals, and signals of which nothing but round-off is left after filtering,
+    give NaN. A signal with no pulse but some content in the band (noise, filter residue
+    of a strong slow component) still has a largest spectral peak, whose frequency is
+    returned: judge such estimates by their SNR (:func:`snr`).
+
     Examples
     --------
     >>> import numpy as np
@@ -293,19 +313,41 @@ def estimate_hr(
     hr_function = _hr_function(method)
     fs = check_fs(fs)
     arr = check_signal(x, min_length=4)
-    if _flat_rows(np.atleast_2d(arr)).all():
-        # Skip filtering, which would only turn the constant into round-off noise.
-        return hr_function(arr, fs, band=band)
+    rows = np.atleast_2d(arr)
+    flat = is_flat(rows)
+    if flat.any():
+        # Filtering would turn a constant into round-off noise with a 'peak' somewhere:
+        # flat signals are answered NaN here, before any filtering.
+        _warn_nan(int(flat.sum()), rows.shape[0], "the signal is flat (no variation)")
+        result = np.full(rows.shape[0], np.nan)
+        if not flat.all():
+            result[~flat] = estimate_hr(
+                rows[~flat],
+                fs,
+                band=band,
+                method=method,
+                detrend_lambda=detrend_lambda,
+                filter_order=filter_order,
+            )
+        return float(result[0]) if arr.ndim == 1 else result
     if isinstance(detrend_lambda, str):
         if detrend_lambda != "auto":
             raise ValueError(
                 f"detrend_lambda must be a positive number, 'auto' or None; got {detrend_lambda!r}"
             )
         detrend_lambda = 100.0 * (fs / 30.0) ** 2
-    if detrend_lambda is not None:
-        arr = detrend(arr, lam=detrend_lambda)
-    arr = bandpass(arr, fs, band=band, order=filter_order)
-    return hr_function(arr, fs, band=band)
+    filtered = arr if detrend_lambda is None else detrend(arr, lam=detrend_lambda)
+    filtered = bandpass(filtered, fs, band=band, order=filter_order)
+    # What is left after filtering at round-off level of the input (a pure trend, say) has
+    # no content in the band: its 'peak' would be numerical noise.
+    empty = np.ptp(np.atleast_2d(filtered), axis=-1) <= 1e-9 * np.ptp(rows, axis=-1)
+    if not empty.any():
+        return hr_function(filtered, fs, band=band)
+    _warn_nan(int(empty.sum()), rows.shape[0], "nothing is left in the band after filtering")
+    result = np.full(rows.shape[0], np.nan)
+    if not empty.all():
+        result[~empty] = hr_function(np.atleast_2d(filtered)[~empty], fs, band=band)
+    return float(result[0]) if arr.ndim == 1 else result
 
 
 def hr_windowed(
@@ -441,7 +483,7 @@ def snr(x, hr, fs: float, band=(0.75, 2.5), *, deviation: float = 6.0, nfft=None
     in_band = (freqs >= low) & (freqs <= high)
     signal_power = np.sum(pxx * harm, axis=1)
     noise_power = np.sum(pxx * (in_band[None, :] & ~harm), axis=1)
-    flat = _flat_rows(rows)
+    flat = is_flat(rows)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = 10.0 * np.log10(signal_power / noise_power)
     out[flat] = np.nan

@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_band", "check_fs", "check_signal"]
+__all__ = ["check_band", "check_fs", "check_signal", "is_flat"]
 
 
 def check_signal(x, *, name: str = "x", min_length: int = 2) -> np.ndarray:
@@ -64,3 +64,13 @@ def check_band(band, fs: float) -> tuple[float, float]:
             f"band must satisfy 0 < low < high < fs/2 = {fs / 2:g} Hz; got ({low:g}, {high:g})"
         )
     return low, high
+
+
+def is_flat(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """True where ``x`` does not vary along ``axis`` beyond round-off of its magnitude.
+
+    Such a signal carries no pulse: estimates from it are refused (NaN with a warning).
+    """
+    spread = np.ptp(x, axis=axis)
+    scale = np.max(np.abs(x), axis=axis)
+    return spread <= 1e-12 * np.maximum(scale, 1e-300)

@@ -1,0 +1,42 @@
+"""Unsupervised rPPG methods with a scikit-learn interface.
+
+Every estimator takes mean RGB traces of shape (n_series, T, 3) or video clips of shape
+(n_clips, T, H, W, 3) (averaged over H, W), returns a pulse waveform of shape
+(n_series, T) from :meth:`predict` and heart rates in bpm from ``predict_hr`` (through
+:func:`lqrppg.signal.estimate_hr`, the evaluation chain used everywhere). They learn
+nothing: ``fit`` validates and returns the estimator, and ``predict`` works unfitted.
+
+``predict`` returns each method's own output as its publication defines it - including
+the band-pass that CHROM and ICA apply as part of the method, but not the detrending and
+band-pass that evaluation adds, which ``predict_hr`` applies once for every method.
+
+Signs differ between methods, as published: GREEN, POS, LGI, PBV, OMIT and ICA (whose
+sign is fixed to agree with the green trace) follow the reflected skin intensity, which
+falls when blood volume rises; CHROM is inverted (it rises with blood volume).
+
+=========  ==============================================  ===================
+class      method                                          reference
+=========  ==============================================  ===================
+GREEN      green-channel trace                             Verkruysse 2008
+CHROM      chrominance, Hann-windowed overlap-add          de Haan 2013
+POS        plane orthogonal to skin, 1.6 s windows         Wang 2017
+LGI        local group invariance projection               Pilz 2018
+PBV        blood-volume-pulse signature                    de Haan 2014
+ICA        JADE / FastICA, spectral-peak selection         Poh 2010
+OMIT       QR-based orthogonal projection                  Casado 2023
+=========  ==============================================  ===================
+
+``BaseRPPG`` is their common base class and ``spatial_mean`` the video-to-trace averaging
+they share.
+"""
+
+from ._base import BaseRPPG, spatial_mean
+from ._chrom import CHROM
+from ._green import GREEN
+from ._ica import ICA
+from ._lgi import LGI
+from ._omit import OMIT
+from ._pbv import PBV
+from ._pos import POS
+
+__all__ = ["CHROM", "GREEN", "ICA", "LGI", "OMIT", "PBV", "POS", "BaseRPPG", "spatial_mean"]
