@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from lqrppg import baselines
-from lqrppg.datasets._physio import load_oximetry_phone_cam
+from lqrppg.datasets import load_oximetry_phone_cam
 
 pytestmark = pytest.mark.realdata
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import signal as sps
 
-from lqrppg.datasets._physio import load_bidmc_record, load_iphys_ecg_ppg
+from lqrppg.datasets import load_bidmc_record, load_iphys_ecg_ppg
 from lqrppg.signal import bandpass, detrend, estimate_hr, hr_windowed
 
 pytestmark = pytest.mark.realdata
