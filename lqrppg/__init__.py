@@ -15,6 +15,13 @@ datasets
     Synthetic rPPG video generator and real-data helpers.
 plotting
     Figures (imports matplotlib lazily).
+quantization
+    ``LabelQuantizer``: contact-PPG labels to multi-level pseudo labels (imports torch).
+nn
+    Torch modules and losses (imports torch).
+
+Estimators are also reachable from the top level, imported on first use:
+``lqrppg.LabelQuantizer``.
 """
 
 from __future__ import annotations
@@ -24,14 +31,19 @@ from typing import Any
 
 __version__ = "0.1.0.dev0"
 
-_SUBMODULES = ("signal", "metrics", "baselines", "datasets", "plotting", "nn")
+_SUBMODULES = ("signal", "metrics", "baselines", "datasets", "plotting", "nn", "quantization")
 
-__all__ = ["__version__", *_SUBMODULES]
+# Classes reachable as ``lqrppg.<name>``, imported from their subpackage on first access.
+_LAZY_CLASSES = {"LabelQuantizer": "quantization"}
+
+__all__ = ["__version__", *_SUBMODULES, *_LAZY_CLASSES]
 
 
 def __getattr__(name: str) -> Any:
     if name in _SUBMODULES:
         return importlib.import_module(f"lqrppg.{name}")
+    if name in _LAZY_CLASSES:
+        return getattr(importlib.import_module(f"lqrppg.{_LAZY_CLASSES[name]}"), name)
     raise AttributeError(f"module 'lqrppg' has no attribute {name!r}")
 
 

@@ -1,4 +1,4 @@
-"""Torch building blocks of LQ-rPPG: selective scan, Mamba blocks and losses.
+"""Torch building blocks of LQ-rPPG: selective scan, Mamba blocks, losses, label quantizer.
 
 This subpackage holds ``torch.nn`` modules and differentiable functions only; it knows
 nothing of scikit-learn (the estimators in other subpackages wrap it).
@@ -16,10 +16,20 @@ from lqrppg.nn._mamba import (
     selective_scan,
     selective_scan_reference,
 )
+from lqrppg.nn._quantizer import (
+    LabelQuantizerNet,
+    PulseLabelEncoder,
+    QuantizerOutput,
+    ScalarEMAQuantizer,
+)
 
 __all__ = [
     "BiMambaBlock",
+    "LabelQuantizerNet",
     "MambaBlock",
+    "PulseLabelEncoder",
+    "QuantizerOutput",
+    "ScalarEMAQuantizer",
     "bpm_power_spectrum",
     "frequency_cross_entropy",
     "hybrid_loss",

@@ -1,0 +1,625 @@
+"""``LabelQuantizer``: the label quantization module of LQ-rPPG as a scikit-learn transformer."""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+import torch
+from scipy import sparse
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from lqrppg._training import (
+    random_seed,
+    resolve_device,
+    torch_generator,
+    torch_num_threads,
+    torch_rng,
+    train_module,
+    train_validation_split,
+)
+from lqrppg.nn import LabelQuantizerNet, frequency_cross_entropy, neg_pearson_loss
+from lqrppg.signal._validation import is_flat
+
+__all__ = ["LabelQuantizer"]
+
+_INFERENCE_BATCH = 256
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Label quantization module of LQ-rPPG: contact-PPG labels to multi-level pseudo labels.
+
+    A stack of independent quantizers of growing resolution (by default 2, 4, 8, 16 and 32
+    codewords: 1- to 5-bit pseudo labels) is trained on the labels alone. Each level is a
+    :class:`~lqrppg.nn.LabelQuantizerNet`: an encoder (five dilated 1-D convolutions with a
+    residual connection, a learned positional embedding over time, one bidirectional Mamba
+    block) and a scalar quantizer with K codewords (nearest codeword, straight-through
+    gradient, commitment loss, codewords updated by exponential moving averages). Coarse
+    levels keep the timing and rhythm of the pulse and drop amplitude noise and beat-shape
+    variation; fine levels follow the label closely.
+
+    Each clip (row of ``X``) is standardised to zero mean and unit standard deviation before
+    it is encoded, in ``fit`` and in ``transform``; a constant clip is refused. Each level is
+    trained to minimise ``pearson_weight * (1 - r) + frequency_weight * frequency CE`` between
+    its quantized sequence and the standardised label (see :func:`lqrppg.nn.hybrid_loss`)
+    plus the commitment loss, with AdamW and a one-cycle learning-rate schedule
+    (:func:`lqrppg._training.train_module`); the epoch with the lowest validation loss is kept
+    (its weights and its codebook).
+
+    Parameters
+    ----------
+    levels : sequence of int, default=(2, 4, 8, 16, 32)
+        Codewords per level (each >= 2), coarse to fine.
+    width : int, default=1
+        Channels of each encoder (``d_model`` of its Mamba block); the authors use 1.
+    d_state : int, default=16
+        State size of the encoders' Mamba blocks.
+    d_conv : int, default=4
+        Kernel of the Mamba blocks' depthwise convolutions.
+    expand : float, default=2
+        Inner width factor of the Mamba blocks.
+    epochs : int, default=30
+        Training epochs per level.
+    batch_size : int, default=16
+        Clips per training step.
+    lr : float, default=1e-3
+        Peak learning rate of AdamW under the one-cycle schedule.
+    weight_decay : float, default=0.0
+        AdamW weight decay.
+    commitment : float, default=0.5
+        Weight of the commitment loss ``MSE(stopgrad(codeword), encoder output)``.
+    ema_decay : float, default=0.99
+        Decay of the moving averages that update the codewords, in [0, 1).
+    ema_eps : float, default=1e-5
+        Laplace smoothing of the cluster sizes.
+    dead_code_threshold : float, default=1.0
+        A codeword whose moving-average share falls below this many time steps per training
+        step is moved onto an encoder output drawn at random from the batch (0 disables).
+        Codewords start at the quantiles ``(k + 1/2) / K`` of the encoder outputs of the
+        training clips, so each starts with an equal share. See
+        :class:`~lqrppg.nn.ScalarEMAQuantizer`.
+    pearson_weight : float, default=0.2
+        Weight of the negative-Pearson term of the objective.
+    frequency_weight : float, default=1.0
+        Weight of the frequency cross-entropy term. It needs clips covering one period of
+        ``bpm_range[0]``: ``T >= ceil(60 * fs / bpm_range[0])`` (40 samples at 30 Hz and 45
+        bpm); shorter clips are refused unless ``frequency_weight=0`` (Pearson and commitment
+        only, any ``T >= 2``).
+    bpm_range : (int, int), default=(45, 149)
+        Heart-rate band of the frequency cross-entropy in beats per minute (both included).
+    fs : float, default=30.0
+        Sampling rate of the labels in Hz.
+    validation_fraction : float, default=0.2
+        Fraction of the clips (drawn at random with ``random_state``) held out to choose the
+        best epoch, in [0, 1). When it amounts to less than one clip (or to all of them), no
+        clip is held out and the best epoch is the one with the lowest training loss.
+        Clips of one subject should not straddle the split: pass clips of held-out subjects
+        through ``transform`` rather than relying on this split for evaluation.
+    patience : int, optional
+        Stop a level's training after this many epochs without improvement. Off by default.
+    output_level : int, default=-1
+        Level returned by :meth:`transform` (an index into ``levels``; -1 is the finest).
+    device : 'auto', str or torch.device, default='auto'
+        Where to train and encode; 'auto' is CUDA when available, else the CPU.
+    num_threads : int or None, default=1
+        Torch CPU threads while fitting and encoding (``torch.set_num_threads``, restored
+        afterwards). The one-channel networks are too small to gain from more threads, and
+        on a busy CPU a thread pool can make each step many times slower. None leaves
+        torch's setting alone.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the validation split, the initial weights, the shuffling and the dead-code
+        re-seeding; the global numpy and torch random states are not touched. The same int
+        gives identical codebooks and outputs on the same machine.
+    verbose : int, default=0
+        > 0 shows a progress bar per level with the training and validation losses.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        T, time steps per clip; ``transform`` accepts only clips of this length, because
+        each level's positional embedding has one learned entry per time step.
+    levels_ : tuple of int
+        Codewords per level.
+    codebooks_ : list of ndarray
+        One sorted float64 array of K codewords per level (``codebooks_[l][k]`` is the value
+        of code ``k`` of level ``l``).
+    codebook_usage_ : list of ndarray
+        Per level, the fraction of the time steps of the clips passed to ``fit`` assigned to
+        each codeword; a 0 is a dead codeword.
+    history_ : list of list of dict
+        Per level, one dict per epoch: ``epoch`` (1-based), ``train_loss``, ``val_loss`` (NaN
+        without a validation split), ``lr``, ``time_s``.
+    best_epoch_ : list of int
+        Per level, the 1-based epoch whose weights and codebook were kept.
+    modules_ : list of LabelQuantizerNet
+        The trained networks (eval mode, on ``device_``), codebooks sorted.
+    device_ : torch.device
+        Where the networks live.
+    n_validation_clips_ : int
+        Clips held out for the choice of the best epoch.
+    feature_names_in_ : ndarray of str
+        Column names of ``X`` when it has string column names.
+
+    See Also
+    --------
+    lqrppg.nn.LabelQuantizerNet : the network of one level.
+    lqrppg.nn.hybrid_loss : the objective without the commitment term.
+
+    Notes
+    -----
+    Output layouts: :meth:`transform` returns ``(n_clips, T)``, the pseudo label of level
+    ``output_level``; :meth:`pseudo_labels` returns all levels, ``(n_clips, n_levels, T)``;
+    :meth:`encode` the codeword indices ``(n_clips, n_levels, T)`` (int64, into the sorted
+    ``codebooks_``); :meth:`decode` turns such indices back into values. Every returned value
+    is exactly one of the codewords of its level.
+
+    A fitted estimator pickles with its networks on the CPU; unpickled, it moves them back to
+    the CUDA device it was fitted on when that device exists, and stays on the CPU (with
+    ``device_`` set to CPU) otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lqrppg.quantization import LabelQuantizer
+    >>> t = np.arange(64) / 30.0
+    >>> X = np.array([np.sin(2 * np.pi * f * t) for f in (1.0, 1.2, 1.4, 1.6)])
+    >>> lq = LabelQuantizer(levels=(2, 4), epochs=1, d_state=4, random_state=0).fit(X)
+    >>> lq.transform(X).shape, lq.pseudo_labels(X).shape, lq.encode(X).dtype
+    ((4, 64), (4, 2, 64), dtype('int64'))
+    >>> [len(c) for c in lq.codebooks_]
+    [2, 4]
+    >>> bool(np.isin(lq.transform(X), lq.codebooks_[-1]).all())
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        levels=(2, 4, 8, 16, 32),
+        width: int = 1,
+        d_state: int = 16,
+        d_conv: int = 4,
+        expand: float = 2,
+        epochs: int = 30,
+        batch_size: int = 16,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        commitment: float = 0.5,
+        ema_decay: float = 0.99,
+        ema_eps: float = 1e-5,
+        dead_code_threshold: float = 1.0,
+        pearson_weight: float = 0.2,
+        frequency_weight: float = 1.0,
+        bpm_range=(45, 149),
+        fs: float = 30.0,
+        validation_fraction: float = 0.2,
+        patience: int | None = None,
+        output_level: int = -1,
+        device="auto",
+        num_threads: int | None = 1,
+        random_state=None,
+        verbose: int = 0,
+    ):
+        self.levels = levels
+        self.width = width
+        self.d_state = d_state
+        self.d_conv = d_conv
+        self.expand = expand
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.commitment = commitment
+        self.ema_decay = ema_decay
+        self.ema_eps = ema_eps
+        self.dead_code_threshold = dead_code_threshold
+        self.pearson_weight = pearson_weight
+        self.frequency_weight = frequency_weight
+        self.bpm_range = bpm_range
+        self.fs = fs
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.output_level = output_level
+        self.device = device
+        self.num_threads = num_threads
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ validation
+
+    def _check_params(self) -> dict[str, Any]:
+        def integer(name: str, low: int) -> int:
+            value = getattr(self, name)
+            if not _is_int(value) or value < low:
+                raise ValueError(f"{name} must be an int >= {low}; got {value!r}")
+            return int(value)
+
+        def real(name: str, low: float, high: float = math.inf, *, open_low=False) -> float:
+            value = getattr(self, name)
+            ok = _is_real(value) and math.isfinite(value)
+            ok = ok and (value > low if open_low else value >= low) and value < high
+            if not ok:
+                lo = f"> {low}" if open_low else f">= {low}"
+                hi = "" if high == math.inf else f" and < {high}"
+                raise ValueError(f"{name} must be a finite number {lo}{hi}; got {value!r}")
+            return float(value)
+
+        levels = self.levels
+        if (
+            isinstance(levels, (str, bytes))
+            or not hasattr(levels, "__len__")
+            or len(levels) == 0
+            or not all(_is_int(k) and k >= 2 for k in levels)
+        ):
+            raise ValueError(
+                "levels must be a non-empty sequence of ints >= 2 (codewords per level, e.g. "
+                f"(2, 4, 8, 16, 32)); got {levels!r}"
+            )
+        p: dict[str, Any] = {"levels": tuple(int(k) for k in levels)}
+        for name in ("width", "d_state", "d_conv", "epochs", "batch_size"):
+            p[name] = integer(name, 1)
+        p["verbose"] = (
+            int(self.verbose) if isinstance(self.verbose, bool) else integer("verbose", 0)
+        )
+        p["num_threads"] = None if self.num_threads is None else integer("num_threads", 1)
+        p["expand"] = real("expand", 0.0, open_low=True)
+        if int(p["expand"] * p["width"]) < 1:
+            raise ValueError(
+                f"expand * width must be at least 1; got expand={self.expand}, width={self.width}"
+            )
+        p["lr"] = real("lr", 0.0, open_low=True)
+        p["weight_decay"] = real("weight_decay", 0.0)
+        p["commitment"] = real("commitment", 0.0)
+        p["ema_decay"] = real("ema_decay", 0.0, 1.0)
+        p["ema_eps"] = real("ema_eps", 0.0, open_low=True)
+        p["dead_code_threshold"] = real("dead_code_threshold", 0.0)
+        p["pearson_weight"] = real("pearson_weight", 0.0)
+        p["frequency_weight"] = real("frequency_weight", 0.0)
+        if p["pearson_weight"] + p["frequency_weight"] == 0:
+            raise ValueError(
+                "pearson_weight and frequency_weight cannot both be 0: the quantizers would "
+                "have nothing to reproduce"
+            )
+        p["fs"] = real("fs", 0.0, open_low=True)
+        bpm = self.bpm_range
+        try:
+            lo, hi = bpm
+            ok = _is_int(lo) and _is_int(hi) and 1 <= lo <= hi
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"bpm_range must be a pair of ints (low, high) with 1 <= low <= high, in beats "
+                f"per minute; got {bpm!r}"
+            )
+        if p["frequency_weight"] > 0 and hi / 60.0 >= p["fs"] / 2.0:
+            raise ValueError(
+                f"bpm_range[1]={hi} bpm ({hi / 60:.3g} Hz) must lie below the Nyquist frequency "
+                f"fs/2 = {p['fs'] / 2:.3g} Hz"
+            )
+        p["bpm_range"] = (int(lo), int(hi))
+        p["validation_fraction"] = real("validation_fraction", 0.0, 1.0)
+        if self.patience is not None:
+            p["patience"] = integer("patience", 1)
+        else:
+            p["patience"] = None
+        p["output_level"] = self._level_index(len(p["levels"]))
+        p["device"] = resolve_device(self.device)
+        p["seed"] = random_seed(self.random_state)
+        return p
+
+    def _level_index(self, n_levels: int) -> int:
+        lvl = self.output_level
+        if not _is_int(lvl) or not -n_levels <= lvl < n_levels:
+            raise ValueError(
+                f"output_level must be an int in [-{n_levels}, {n_levels - 1}] (an index into "
+                f"levels, which has {n_levels} entries); got {lvl!r}"
+            )
+        return int(lvl) % n_levels
+
+    def _min_length(self, p: dict[str, Any]) -> int:
+        if p["frequency_weight"] > 0:
+            return max(2, math.ceil(60.0 * p["fs"] / p["bpm_range"][0] - 1e-9))
+        return 2
+
+    def _validate_X(self, X, *, reset: bool) -> np.ndarray:
+        if not sparse.issparse(X):
+            shape = getattr(X, "shape", None)
+            if shape is None and isinstance(X, (list, tuple)):
+                try:
+                    shape = np.shape(X)
+                except ValueError:  # ragged nested sequences: validate_data words it
+                    shape = None
+            if shape is not None and len(shape) != 2:
+                raise ValueError(
+                    "X must be a 2-D array of shape (n_clips, T): one contact-PPG clip per "
+                    f"row, one time step per column; got an array of shape {shape}. Reshape "
+                    "your data, e.g. X.reshape(1, -1) for a single clip."
+                )
+            if not reset and shape is not None and shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input: it was fitted on clips of "
+                    f"T={self.n_features_in_} time steps and each level's positional embedding "
+                    f"has one learned entry per time step. Cut the clips to "
+                    f"{self.n_features_in_} samples."
+                )
+        return validate_data(self, X, dtype=np.float64, reset=reset)
+
+    @staticmethod
+    def _standardize(X: np.ndarray) -> np.ndarray:
+        flat = is_flat(X)
+        if np.any(flat):
+            rows = np.flatnonzero(flat)
+            raise ValueError(
+                f"X holds {rows.size} constant clip(s) (rows {rows[:10].tolist()}"
+                f"{', ...' if rows.size > 10 else ''}): every clip is standardised to zero "
+                "mean and unit standard deviation, which needs a label that varies"
+            )
+        centred = X - X.mean(axis=1, keepdims=True)
+        return centred / np.sqrt(np.mean(centred * centred, axis=1, keepdims=True))
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X, y=None):
+        """Train one quantizer per level on contact-PPG labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, T)
+            Contact-PPG labels, one clip per row (standardised per clip internally). T must
+            be at least ``ceil(60 * fs / bpm_range[0])`` when ``frequency_weight > 0``
+            (40 at the defaults), else at least 2.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : LabelQuantizer
+        """
+        p = self._check_params()
+        X = self._validate_X(X, reset=True)
+        n, T = X.shape
+        min_T = self._min_length(p)
+        if T < min_T:
+            why = (
+                f"the frequency loss needs one period of bpm_range[0]={p['bpm_range'][0]} bpm "
+                f"at fs={p['fs']:g} Hz, i.e. T >= {min_T}; use longer clips, a higher "
+                "bpm_range[0] or frequency_weight=0"
+                if p["frequency_weight"] > 0
+                else f"a correlation needs T >= {min_T}"
+            )
+            raise ValueError(
+                f"X has clips of T={T} time steps (n_features = {T}), too short: {why}"
+            )
+        Z = self._standardize(X)
+
+        rng = np.random.default_rng(p["seed"])
+        train_idx, val_idx = train_validation_split(n, p["validation_fraction"], rng)
+        level_seeds = rng.integers(2**31 - 1, size=(len(p["levels"]), 2))
+        device = p["device"]
+        data = torch.from_numpy(Z.astype(np.float32))
+        train, val = data[train_idx], data[val_idx]
+
+        self.levels_ = p["levels"]
+        self.device_ = device
+        self.n_validation_clips_ = int(val_idx.size)
+        self.modules_, self.history_, self.best_epoch_ = [], [], []
+        with torch_num_threads(p["num_threads"]):
+            for level, n_codes in enumerate(p["levels"]):
+                build_seed, train_seed = (int(s) for s in level_seeds[level])
+                with torch_rng(build_seed, device):
+                    net, result = self._fit_level(
+                        p, T, n_codes, train, val, torch_generator(train_seed), level
+                    )
+                self.modules_.append(net)
+                self.history_.append(result.history)
+                self.best_epoch_.append(result.best_epoch)
+        self.codebooks_ = [
+            m.quantizer.codebook.detach().to("cpu", torch.float64).numpy().copy()
+            for m in self.modules_
+        ]
+        codes = self._encode_standardized(Z)
+        self.codebook_usage_ = [
+            np.bincount(codes[:, i].ravel(), minlength=k) / codes[:, i].size
+            for i, k in enumerate(self.levels_)
+        ]
+        return self
+
+    def _fit_level(self, p, T, n_codes, train, val, generator, level):
+        device = p["device"]
+        net = LabelQuantizerNet(
+            T,
+            n_codes,
+            width=p["width"],
+            d_state=p["d_state"],
+            d_conv=p["d_conv"],
+            expand=p["expand"],
+            commitment=p["commitment"],
+            decay=p["ema_decay"],
+            eps=p["ema_eps"],
+            dead_code_threshold=p["dead_code_threshold"],
+        ).to(device)
+        # Codewords start at quantiles of the untrained encoder's outputs on all training
+        # clips, with cluster sizes on the scale of one training step.
+        net.init_codebook_(train.to(device), tokens_per_step=min(p["batch_size"], len(train)) * T)
+        pw, fw = p["pearson_weight"], p["frequency_weight"]
+        fs, (bpm_lo, bpm_hi) = p["fs"], p["bpm_range"]
+
+        def loss_fn(module, batch):
+            (target,) = batch
+            out = module(target, generator=generator)
+            loss = out.commitment_loss
+            if pw > 0:
+                loss = loss + pw * neg_pearson_loss(out.quantized, target)
+            if fw > 0:
+                loss = loss + fw * frequency_cross_entropy(
+                    out.quantized, target, fs, bpm_min=bpm_lo, bpm_max=bpm_hi
+                )
+            return loss
+
+        result = train_module(
+            net,
+            loss_fn,
+            train,
+            val,
+            epochs=p["epochs"],
+            batch_size=p["batch_size"],
+            lr=p["lr"],
+            weight_decay=p["weight_decay"],
+            generator=generator,
+            patience=p["patience"],
+            device=device,
+            verbose=p["verbose"],
+            desc=f"level {level + 1}/{len(p['levels'])} (K={n_codes})",
+        )
+        net.quantizer.sort_codebook_()
+        net.eval()
+        return net, result
+
+    # ------------------------------------------------------------------ inference
+
+    def _encode_standardized(self, Z: np.ndarray) -> np.ndarray:
+        n, T = Z.shape
+        out = np.empty((n, len(self.modules_), T), dtype=np.int64)
+        data = torch.from_numpy(Z.astype(np.float32))
+        threads = self.num_threads
+        if threads is not None and (not _is_int(threads) or threads < 1):
+            raise ValueError(f"num_threads must be None or an int >= 1; got {threads!r}")
+        with torch_num_threads(threads), torch.no_grad():
+            for start in range(0, n, _INFERENCE_BATCH):
+                chunk = data[start : start + _INFERENCE_BATCH].to(self.device_)
+                for i, net in enumerate(self.modules_):
+                    idx = net.quantizer.nearest(net.encoder(chunk))
+                    out[start : start + len(chunk), i] = idx.cpu().numpy()
+        return out
+
+    def encode(self, X) -> np.ndarray:
+        """Codeword indices of every level.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, T)
+            Contact-PPG labels, T as in ``fit``.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_clips, n_levels, T), int64
+            ``codes[i, l, t]`` indexes ``codebooks_[l]`` (sorted, so a larger index is a
+            larger value).
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._encode_standardized(self._standardize(X))
+
+    def decode(self, codes) -> np.ndarray:
+        """Values of codeword indices as returned by :meth:`encode`.
+
+        Parameters
+        ----------
+        codes : array-like of int, shape (n_clips, n_levels, T)
+
+        Returns
+        -------
+        ndarray of shape (n_clips, n_levels, T), float64
+        """
+        check_is_fitted(self)
+        codes = np.asarray(codes)
+        L = len(self.levels_)
+        if codes.ndim != 3 or codes.shape[1] != L or codes.dtype.kind not in "iu":
+            raise ValueError(
+                f"codes must be an int array of shape (n_clips, n_levels={L}, T); got "
+                f"{codes.dtype} array of shape {codes.shape}"
+            )
+        out = np.empty(codes.shape, dtype=np.float64)
+        for i, book in enumerate(self.codebooks_):
+            c = codes[:, i]
+            if c.size and (c.min() < 0 or c.max() >= len(book)):
+                raise ValueError(
+                    f"codes of level {i} must lie in [0, {len(book) - 1}]; got values from "
+                    f"{c.min()} to {c.max()}"
+                )
+            out[:, i] = book[c]
+        return out
+
+    def pseudo_labels(self, X) -> np.ndarray:
+        """Quantized pseudo labels of every level.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, T)
+            Contact-PPG labels, T as in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_clips, n_levels, T), float64
+            Level ``l`` holds only values of ``codebooks_[l]``.
+        """
+        return self.decode(self.encode(X))
+
+    def transform(self, X) -> np.ndarray:
+        """Quantized pseudo label of level ``output_level``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, T)
+            Contact-PPG labels, T as in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_clips, T), float64
+            Values of ``codebooks_[output_level]``.
+        """
+        check_is_fitted(self)
+        level = self._level_index(len(self.levels_))
+        X = self._validate_X(X, reset=False)
+        codes = self._encode_standardized(self._standardize(X))
+        return self.codebooks_[level][codes[:, level]]
+
+    # ------------------------------------------------------------------ sklearn plumbing
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = True
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        if "modules_" in state:
+            # pickles load on machines without the fitting device
+            state["modules_"] = [
+                m if m.quantizer.codebook.device.type == "cpu" else copy.deepcopy(m).cpu()
+                for m in state["modules_"]
+            ]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        if "modules_" in state:
+            device = torch.device(self.device_)
+            try:
+                device = resolve_device(device)
+            except ValueError:
+                warnings.warn(
+                    f"{type(self).__name__} was fitted on {device}, which is not available "
+                    "here; its networks stay on the CPU",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                device = torch.device("cpu")
+            self.device_ = device
+            self.modules_ = [m.to(device).eval() for m in self.modules_]
