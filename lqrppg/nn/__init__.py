@@ -1,9 +1,17 @@
-"""Torch building blocks of LQ-rPPG: selective scan, Mamba blocks, losses, label quantizer.
+"""Torch building blocks of LQ-rPPG: selective scan, Mamba blocks, losses, label quantizer,
+C2F network, PhysNet.
 
 This subpackage holds ``torch.nn`` modules and differentiable functions only; it knows
 nothing of scikit-learn (the estimators in other subpackages wrap it).
 """
 
+from lqrppg.nn._c2f import (
+    C2FNet,
+    C2FOutput,
+    rescale_attention_mask,
+    soft_reconstruct,
+    temporal_difference_stack,
+)
 from lqrppg.nn._losses import (
     bpm_power_spectrum,
     frequency_cross_entropy,
@@ -16,6 +24,7 @@ from lqrppg.nn._mamba import (
     selective_scan,
     selective_scan_reference,
 )
+from lqrppg.nn._physnet import PhysNet
 from lqrppg.nn._quantizer import (
     LabelQuantizerNet,
     PulseLabelEncoder,
@@ -25,8 +34,11 @@ from lqrppg.nn._quantizer import (
 
 __all__ = [
     "BiMambaBlock",
+    "C2FNet",
+    "C2FOutput",
     "LabelQuantizerNet",
     "MambaBlock",
+    "PhysNet",
     "PulseLabelEncoder",
     "QuantizerOutput",
     "ScalarEMAQuantizer",
@@ -34,6 +46,9 @@ __all__ = [
     "frequency_cross_entropy",
     "hybrid_loss",
     "neg_pearson_loss",
+    "rescale_attention_mask",
     "selective_scan",
     "selective_scan_reference",
+    "soft_reconstruct",
+    "temporal_difference_stack",
 ]
