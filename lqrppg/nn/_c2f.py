@@ -203,8 +203,9 @@ class C2FNet(nn.Module):
     Path 1 is the same kind of block (stride 1) on ``(A + B) / 2``, path 2 on B; their
     average has ``dim / 4`` channels at ``H / 8 x W / 8``. A 3-D convolution (3x5x5,
     padding keeping T and the spatial size) to ``dim`` channels and BatchNorm3d follow; then
-    the attention mask ``rescale_attention_mask(sigmoid(conv1x1(x)))`` (or ``sigmoid(x)``
-    with ``attention_conv=False``, RhythmMamba's choice) multiplies ``x``, the spatial mean
+    the attention mask ``rescale_attention_mask(sigmoid(x))`` (METHOD.md and RhythmMamba; or
+    ``sigmoid(conv1x1(x))`` as in DeepPhys with ``attention_conv=True``) multiplies ``x``,
+    the spatial mean
     gives tokens ``(batch, T, dim)``, and a learned positional embedding is added.
 
     **Backbone and heads**. ``n_blocks`` :class:`BiMambaBlock` (pre-LayerNorm, residual).
@@ -237,9 +238,9 @@ class C2FNet(nn.Module):
     codebook_sizes : sequence of int, optional
         Sizes of the codebooks; default: the sizes of ``codebooks`` when given, else
         ``2, 4, 8, ..., 2 ** (n_blocks + 1)`` (2, 4, 8, 16, 32 for four blocks).
-    attention_conv : bool, default=True
-        Compute the attention mask from a 1x1x1 convolution of the features (``True``) or
-        from the features themselves (``False``).
+    attention_conv : bool, default=False
+        Compute the attention mask from the features themselves (``False``, as METHOD.md
+        and RhythmMamba) or from a 1x1x1 convolution of them (``True``, as DeepPhys).
     chunk_size : int, default=16
         Of the selective scans.
     device, dtype : optional
@@ -291,7 +292,7 @@ class C2FNet(nn.Module):
         expand: float = 2,
         codebooks: Sequence[Any] | None = None,
         codebook_sizes: Sequence[int] | None = None,
-        attention_conv: bool = True,
+        attention_conv: bool = False,
         chunk_size: int = 16,
         device: Any = None,
         dtype: Any = None,

@@ -169,7 +169,6 @@ def test_gradients_reach_every_head_and_the_stem():
         "path_fused.0.weight",
         "path_diff.0.weight",
         "conv3d.weight",
-        "mask_conv.weight",
         "pos_embedding",
         "blocks.0.in_proj.weight",
     ):
@@ -280,9 +279,10 @@ def test_integer_input_error():
         _net()(torch.zeros(1, 3, T, 8, 8, dtype=torch.uint8))
 
 
-def test_without_attention_conv():
-    net = _net(attention_conv=False)
-    assert net.mask_conv is None
+def test_attention_conv_option():
+    assert _net().mask_conv is None  # METHOD.md: the mask is sigmoid of the features
+    net = _net(attention_conv=True)
+    assert isinstance(net.mask_conv, torch.nn.Conv3d)
     assert net(_clip(b=1)).output.shape == (1, T)
 
 
