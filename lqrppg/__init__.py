@@ -15,6 +15,8 @@ datasets
     Synthetic rPPG video generator and real-data helpers.
 plotting
     Figures (imports matplotlib lazily).
+video
+    Video files, face cropping, frame normalisation, clip cutting and streaming (OpenCV).
 quantization
     ``LabelQuantizer``: contact-PPG labels to multi-level pseudo labels (imports torch).
 nn
@@ -31,7 +33,16 @@ from typing import Any
 
 __version__ = "0.1.0.dev0"
 
-_SUBMODULES = ("signal", "metrics", "baselines", "datasets", "plotting", "nn", "quantization")
+_SUBMODULES = (
+    "signal",
+    "metrics",
+    "baselines",
+    "datasets",
+    "plotting",
+    "nn",
+    "quantization",
+    "video",
+)
 
 # Classes reachable as ``lqrppg.<name>``, imported from their subpackage on first access.
 _LAZY_CLASSES = {"LabelQuantizer": "quantization"}

@@ -1,0 +1,33 @@
+"""Video front end: reading and writing videos, face cropping, resizing, normalisation,
+clip cutting with overlap-add, and streaming prediction over long videos.
+
+OpenCV (``opencv-python-headless>=4.8,<5``, the ``video`` extra) is imported inside the
+functions that need it, so importing this package stays light. Faces are found by OpenCV's
+Haar cascade (Viola-Jones, ``haarcascade_frontalface_default.xml`` shipped with
+opencv-python-headless 4.x).
+"""
+
+from ._clips import clip_window, cut_clips, overlap_add
+from ._detect import detect_faces
+from ._face import FaceCropper, FaceNotFoundWarning
+from ._io import VideoChunk, iter_video_chunks, read_video, video_info, write_video
+from ._stream import stream_predict
+from ._transforms import DiffNormalizer, Resizer, VideoStandardizer
+
+__all__ = [
+    "DiffNormalizer",
+    "FaceCropper",
+    "FaceNotFoundWarning",
+    "Resizer",
+    "VideoChunk",
+    "VideoStandardizer",
+    "clip_window",
+    "cut_clips",
+    "detect_faces",
+    "iter_video_chunks",
+    "overlap_add",
+    "read_video",
+    "stream_predict",
+    "video_info",
+    "write_video",
+]

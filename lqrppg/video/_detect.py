@@ -1,0 +1,131 @@
+"""Viola-Jones face detection with OpenCV's frontal-face Haar cascade.
+
+Detection runs ``cv2.CascadeClassifier.detectMultiScale`` with
+``haarcascade_frontalface_default.xml`` (Rainer Lienhart's 24 x 24 frontal-face cascade), the
+file that opencv-python-headless 4.x ships in ``cv2.data.haarcascades``. The classifier is
+loaded on first use and kept; OpenCV is imported only then, so importing :mod:`lqrppg` stays
+light.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+import os
+
+import numpy as np
+
+from ._validation import check_int
+
+__all__ = ["detect_faces"]
+
+_CASCADE_FILE = "haarcascade_frontalface_default.xml"
+_REQUIREMENT = (
+    "lqrppg needs opencv-python-headless>=4.8,<5 (OpenCV 5 moved the Haar cascades to the "
+    "contrib build)"
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _face_cascade():
+    """OpenCV's frontal-face classifier, loaded once (a failed load is retried next call).
+
+    Raises
+    ------
+    ImportError
+        Where OpenCV is not installed or has no ``cv2.CascadeClassifier``.
+    RuntimeError
+        Where OpenCV does not ship the cascade file or cannot load it.
+    """
+    try:
+        import cv2
+    except ImportError as exc:
+        raise ImportError(f"face detection needs OpenCV: {_REQUIREMENT}") from exc
+    version = getattr(cv2, "__version__", "?")
+    if not hasattr(cv2, "CascadeClassifier"):
+        raise ImportError(f"OpenCV {version} here has no cv2.CascadeClassifier: {_REQUIREMENT}")
+    folder = getattr(getattr(cv2, "data", None), "haarcascades", "") or ""
+    path = os.path.join(folder, _CASCADE_FILE)
+    if not folder or not os.path.isfile(path):
+        raise RuntimeError(
+            f"OpenCV {version} here does not ship {_CASCADE_FILE} (cv2.data.haarcascades is "
+            f"{folder!r}): {_REQUIREMENT}"
+        )
+    classifier = cv2.CascadeClassifier(path)
+    if classifier.empty():
+        raise RuntimeError(f"OpenCV {version} could not load the Haar cascade {path}")
+    return classifier
+
+
+def detect_faces(
+    image,
+    *,
+    scale_factor: float = 1.1,
+    min_neighbors: int = 3,
+    min_size: int = 30,
+) -> np.ndarray:
+    """Faces in one image by OpenCV's frontal-face Haar cascade (Viola-Jones).
+
+    Runs ``cv2.CascadeClassifier.detectMultiScale`` with
+    ``haarcascade_frontalface_default.xml``, shipped with opencv-python-headless 4.x.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W, 3) or (H, W), uint8
+        An RGB frame (converted to grey with ``cv2.COLOR_RGB2GRAY``) or a grey image.
+    scale_factor : float, default=1.1
+        Step of the detection pyramid (> 1), OpenCV's ``scaleFactor``.
+    min_neighbors : int, default=3
+        Overlapping raw detections a face needs (OpenCV's ``minNeighbors``); 0 returns the
+        ungrouped raw detections.
+    min_size : int, default=30
+        Smallest face side in pixels that is searched for (>= 0).
+
+    Returns
+    -------
+    ndarray of shape (n_faces, 4), int64
+        Boxes ``(x, y, w, h)`` in pixels (column, row of the top-left corner, width,
+        height), largest first; empty when no face is found.
+
+    Raises
+    ------
+    ValueError
+        For an image or parameter out of range.
+    ImportError
+        Where OpenCV is missing or has no ``cv2.CascadeClassifier`` (OpenCV 5 without
+        contrib).
+    RuntimeError
+        Where OpenCV does not ship ``haarcascade_frontalface_default.xml``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lqrppg.video import detect_faces
+    >>> detect_faces(np.full((48, 48), 128, dtype=np.uint8)).shape
+    (0, 4)
+    """
+    arr = np.asarray(image)
+    if arr.dtype != np.uint8 or arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] != 3):
+        raise ValueError(
+            "image must be a uint8 RGB image of shape (H, W, 3) or a grey image (H, W); "
+            f"got dtype {arr.dtype} and shape {arr.shape}"
+        )
+    ok = isinstance(scale_factor, numbers.Real) and not isinstance(scale_factor, bool)
+    if not ok or not np.isfinite(scale_factor) or scale_factor <= 1:
+        raise ValueError(f"scale_factor must be a finite number > 1; got {scale_factor!r}")
+    min_neighbors = check_int(min_neighbors, "min_neighbors", 0)
+    min_size = check_int(min_size, "min_size", 0)
+    classifier = _face_cascade()
+
+    import cv2
+
+    gray = cv2.cvtColor(arr, cv2.COLOR_RGB2GRAY) if arr.ndim == 3 else np.ascontiguousarray(arr)
+    found = classifier.detectMultiScale(
+        gray,
+        scaleFactor=float(scale_factor),
+        minNeighbors=int(min_neighbors),
+        minSize=(int(min_size), int(min_size)),
+    )
+    boxes = np.asarray(found, dtype=np.int64).reshape(-1, 4)
+    order = np.lexsort((boxes[:, 0], boxes[:, 1], -boxes[:, 2] * boxes[:, 3]))
+    return boxes[order]

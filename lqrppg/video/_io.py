@@ -1,0 +1,420 @@
+"""Reading and writing video files with OpenCV."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from ._validation import check_choice, check_int, check_positive
+
+__all__ = ["VideoChunk", "iter_video_chunks", "read_video", "video_info", "write_video"]
+
+#: Codec chosen by :func:`write_video` from the file suffix.
+_DEFAULT_CODECS = {".avi": "MJPG", ".mp4": "mp4v", ".mkv": "FFV1"}
+
+
+class VideoChunk(NamedTuple):
+    """Frames ``start`` to ``start + len(frames) - 1`` of a video.
+
+    Attributes
+    ----------
+    start : int
+        Index of the first frame in the video.
+    frames : ndarray of shape (n, H, W, 3), uint8
+    timestamps : ndarray of shape (n,), float64
+        Seconds of each frame.
+    timestamp_source : str
+        "container" (the container's presentation times, used when finite and increasing
+        over the chunk) or "frame_index" (``i / fps``).
+    """
+
+    start: int
+    frames: np.ndarray
+    timestamps: np.ndarray
+    timestamp_source: str
+
+
+def _check_path(path) -> Path:
+    try:
+        p = Path(os.fspath(path))
+    except TypeError:
+        raise ValueError(f"path must be a str or os.PathLike; got {type(path).__name__}") from None
+    if not p.exists():
+        raise FileNotFoundError(f"video file not found: {str(p)!r}")
+    if not p.is_file():
+        raise ValueError(f"{str(p)!r} is not a file; expected a video file")
+    return p
+
+
+def _open(p: Path):
+    import cv2
+
+    # FFmpeg directly where OpenCV has it: CAP_ANY would also try the image-sequence
+    # backend, which reads a name like 'img%03d.png' as a pattern.
+    api = cv2.CAP_ANY
+    try:
+        if cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG):
+            api = cv2.CAP_FFMPEG
+    except AttributeError:  # pragma: no cover - very old OpenCV
+        pass
+    cap = cv2.VideoCapture(str(p), api)
+    if not cap.isOpened():
+        cap.release()
+        raise ValueError(
+            f"cannot open {str(p)!r} as a video: the file is unreadable, corrupt or in a format "
+            "or codec that OpenCV's video backends here cannot decode"
+        )
+    return cap
+
+
+def _resolve_fps(cap, p: Path, fps) -> tuple[float, str]:
+    import cv2
+
+    if fps is not None:
+        return check_positive(fps, "fps"), "argument"
+    rate = cap.get(cv2.CAP_PROP_FPS)
+    if not (np.isfinite(rate) and rate > 0):
+        raise ValueError(
+            f"the frame rate of {str(p)!r} is unknown (the container reports {rate!r}); pass "
+            "fps=<frames per second> to read it"
+        )
+    return float(rate), "container"
+
+
+def _frame_reader(cap, color: str):
+    """Yield (frame RGB/BGR uint8, container timestamp in seconds or NaN)."""
+    import cv2
+
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            return
+        msec = cap.get(cv2.CAP_PROP_POS_MSEC)
+        if frame.ndim == 2:
+            frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+        if color == "rgb":
+            frame = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        yield frame, (msec / 1000.0 if np.isfinite(msec) else np.nan)
+
+
+def _usable(stamps: np.ndarray) -> bool:
+    """Container timestamps are used when finite, strictly increasing and not all zero."""
+    if stamps.size == 0 or not np.all(np.isfinite(stamps)):
+        return False
+    if stamps.size == 1:
+        return True
+    return bool(np.all(np.diff(stamps) > 0))
+
+
+def video_info(path, *, fps=None) -> Bunch:
+    """Frame rate, frame size and frame count that the container declares (nothing decoded).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    fps : float, optional
+        Frame rate to use when the container gives none (or to override it).
+
+    Returns
+    -------
+    Bunch
+        ``fps``, ``fps_source`` ("container" or "argument"), ``height``, ``width`` and
+        ``n_frames_declared`` (the container's count: an estimate for some formats; -1 if
+        unknown).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If OpenCV cannot open the file or the frame rate is unknown and ``fps`` is not given.
+    """
+    import cv2
+
+    p = _check_path(path)
+    cap = _open(p)
+    try:
+        rate, source = _resolve_fps(cap, p, fps)
+        count = cap.get(cv2.CAP_PROP_FRAME_COUNT)
+        return Bunch(
+            fps=rate,
+            fps_source=source,
+            height=int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+            width=int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            n_frames_declared=int(count) if np.isfinite(count) and count >= 0 else -1,
+        )
+    finally:
+        cap.release()
+
+
+def read_video(path, *, max_frames: int | None = None, color: str = "rgb", fps=None) -> Bunch:
+    """Decode a video file into memory.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Video file (any container and codec OpenCV's FFmpeg backend decodes).
+    max_frames : int, optional
+        Read at most this many frames from the start.
+    color : {"rgb", "bgr"}, default="rgb"
+        Channel order of ``frames`` (OpenCV decodes to BGR).
+    fps : float, optional
+        Frame rate in Hz. Needed when the container gives none (rate 0 or NaN); when given,
+        it overrides the container's rate.
+
+    Returns
+    -------
+    Bunch
+        - ``frames``: ndarray (T, H, W, 3) uint8.
+        - ``fps``: float, frames per second; ``fps_source``: "container" or "argument".
+        - ``timestamps``: ndarray (T,) float64, seconds of each frame.
+        - ``timestamp_source``: "container" when they are the container's presentation
+          times (``CAP_PROP_POS_MSEC``; used when finite and strictly increasing), else
+          "frame_index" (``i / fps``).
+        - ``path``: the file's path.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file cannot be opened or decoded (corrupt, not a video, unsupported codec),
+        has no frames, or has no known frame rate and ``fps`` is not given.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from lqrppg.video import read_video, write_video
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> grey = np.full((5, 16, 16, 3), 128, np.uint8)
+    >>> path = write_video(os.path.join(tmp.name, "grey.avi"), grey, fps=25.0)
+    >>> video = read_video(path)
+    >>> video.frames.shape, video.fps, video.timestamp_source
+    ((5, 16, 16, 3), 25.0, 'container')
+    >>> tmp.cleanup()
+    """
+    p = _check_path(path)
+    color = check_choice(color, "color", ("rgb", "bgr"))
+    limit = None if max_frames is None else check_int(max_frames, "max_frames", 1)
+    cap = _open(p)
+    try:
+        rate, fps_source = _resolve_fps(cap, p, fps)
+        frames, stamps = [], []
+        for frame, stamp in _frame_reader(cap, color):
+            if frames and frame.shape != frames[0].shape:
+                raise ValueError(
+                    f"frame {len(frames)} of {str(p)!r} has shape {frame.shape}, unlike the "
+                    f"first frame's {frames[0].shape}; expected a constant frame size"
+                )
+            frames.append(frame)
+            stamps.append(stamp)
+            if limit is not None and len(frames) >= limit:
+                break
+    finally:
+        cap.release()
+    if not frames:
+        raise ValueError(f"{str(p)!r} contains no decodable frames")
+    stamps = np.asarray(stamps, dtype=np.float64)
+    if _usable(stamps):
+        source = "container"
+    else:
+        stamps, source = np.arange(len(frames)) / rate, "frame_index"
+    return Bunch(
+        frames=np.stack(frames),
+        fps=rate,
+        fps_source=fps_source,
+        timestamps=stamps,
+        timestamp_source=source,
+        path=p,
+    )
+
+
+def iter_video_chunks(
+    path,
+    chunk_frames: int,
+    *,
+    overlap: int = 0,
+    max_frames: int | None = None,
+    color: str = "rgb",
+    fps=None,
+) -> Iterator[VideoChunk]:
+    """Read a video chunk by chunk without holding more than one chunk in memory.
+
+    Chunk ``k`` holds frames ``k * step`` to ``k * step + chunk_frames - 1`` with
+    ``step = chunk_frames - overlap``. The last chunk holds the frames that are left and may
+    be shorter; no chunk is made of frames that the previous chunk already held, so every
+    frame is yielded and only the ``overlap`` frames between neighbours are yielded twice.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    chunk_frames : int
+        Frames per chunk (>= 1).
+    overlap : int, default=0
+        Frames shared by consecutive chunks, ``0 <= overlap < chunk_frames``.
+    max_frames : int, optional
+        Stop after this many frames of the video.
+    color : {"rgb", "bgr"}, default="rgb"
+    fps : float, optional
+        As in :func:`read_video` (used for the ``i / fps`` timestamps).
+
+    Yields
+    ------
+    VideoChunk
+        ``(start, frames (n, H, W, 3) uint8, timestamps (n,), timestamp_source)``.
+        Timestamps are the container's where the chunk's are finite and increasing, else
+        ``i / fps``, decided chunk by chunk.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist (raised by the call).
+    ValueError
+        For bad ``chunk_frames`` or ``overlap`` (raised by the call); for a file that cannot
+        be decoded, has no frames or no known frame rate (raised by the first ``next()``).
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from lqrppg.video import iter_video_chunks, write_video
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> grey = np.full((10, 16, 16, 3), 99, np.uint8)
+    >>> path = write_video(os.path.join(tmp.name, "grey.avi"), grey, fps=30.0)
+    >>> [(c.start, len(c.frames)) for c in iter_video_chunks(path, 4, overlap=1)]
+    [(0, 4), (3, 4), (6, 4)]
+    >>> tmp.cleanup()
+    """
+    chunk_frames = check_int(chunk_frames, "chunk_frames", 1)
+    overlap = check_int(overlap, "overlap", 0)
+    if overlap >= chunk_frames:
+        raise ValueError(
+            f"overlap must be smaller than chunk_frames ({chunk_frames}); got {overlap}"
+        )
+    limit = None if max_frames is None else check_int(max_frames, "max_frames", 1)
+    color = check_choice(color, "color", ("rgb", "bgr"))
+    return _iter_chunks(_check_path(path), chunk_frames, overlap, limit, color, fps)
+
+
+def _iter_chunks(p: Path, chunk_frames, overlap, limit, color, fps) -> Iterator[VideoChunk]:
+    cap = _open(p)
+    try:
+        rate, _ = _resolve_fps(cap, p, fps)
+        step = chunk_frames - overlap
+        buf: list[np.ndarray] = []
+        stamps: list[float] = []
+        start = 0
+        n_read = 0
+        new_in_buf = 0  # frames in buf not yet yielded
+        for frame, stamp in _frame_reader(cap, color):
+            if buf and frame.shape != buf[0].shape:
+                raise ValueError(
+                    f"frame {n_read} of {str(p)!r} has shape {frame.shape}, unlike the first "
+                    f"frame's {buf[0].shape}; expected a constant frame size"
+                )
+            buf.append(frame)
+            stamps.append(stamp)
+            n_read += 1
+            new_in_buf += 1
+            if len(buf) == chunk_frames:
+                yield _chunk(start, buf, stamps, rate)
+                buf, stamps = buf[step:], stamps[step:]
+                start += step
+                new_in_buf = 0
+            if limit is not None and n_read >= limit:
+                break
+        if n_read == 0:
+            raise ValueError(f"{str(p)!r} contains no decodable frames")
+        if new_in_buf > 0:
+            yield _chunk(start, buf, stamps, rate)
+    finally:
+        cap.release()
+
+
+def _chunk(start: int, frames: list, stamps: list, rate: float) -> VideoChunk:
+    ts = np.asarray(stamps, dtype=np.float64)
+    if _usable(ts):
+        return VideoChunk(start, np.stack(frames), ts, "container")
+    return VideoChunk(
+        start, np.stack(frames), (start + np.arange(len(frames))) / rate, "frame_index"
+    )
+
+
+def write_video(path, frames, fps: float, *, codec: str | None = None, color: str = "rgb") -> Path:
+    """Write frames to a video file with OpenCV.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Output file; its folder must exist. The suffix picks the codec when ``codec`` is None:
+        ``.avi`` Motion-JPEG (``"MJPG"``, lossy), ``.mp4`` MPEG-4 part 2 (``"mp4v"``, lossy),
+        ``.mkv`` FFV1 (lossless).
+    frames : array-like of shape (T, H, W, 3), uint8
+    fps : float
+        Frame rate in Hz (> 0).
+    codec : str, optional
+        A four-character code, e.g. ``"FFV1"`` for lossless ``.avi``.
+    color : {"rgb", "bgr"}, default="rgb"
+        Channel order of ``frames``.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+
+    Raises
+    ------
+    ValueError
+        For frames of the wrong shape or dtype, a bad ``fps``, an unknown suffix, or a codec
+        that OpenCV here cannot write.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from lqrppg.video import write_video
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> out = write_video(os.path.join(tmp.name, "a.mkv"), np.zeros((3, 8, 8, 3), np.uint8), 30.0)
+    >>> out.suffix
+    '.mkv'
+    >>> tmp.cleanup()
+    """
+    import cv2
+
+    p = Path(os.fspath(path))
+    arr = np.asarray(frames)
+    if arr.ndim != 4 or arr.shape[-1] != 3 or 0 in arr.shape or arr.dtype != np.uint8:
+        raise ValueError(
+            "frames must be a non-empty uint8 array of shape (T, H, W, 3); got dtype "
+            f"{arr.dtype} and shape {arr.shape}"
+        )
+    rate = check_positive(fps, "fps")
+    color = check_choice(color, "color", ("rgb", "bgr"))
+    if codec is None:
+        if p.suffix.lower() not in _DEFAULT_CODECS:
+            raise ValueError(
+                f"cannot choose a codec for suffix {p.suffix!r} of {str(p)!r}; use one of "
+                f"{sorted(_DEFAULT_CODECS)} or pass codec='XXXX'"
+            )
+        codec = _DEFAULT_CODECS[p.suffix.lower()]
+    if not isinstance(codec, str) or len(codec) != 4:
+        raise ValueError(f"codec must be a four-character code such as 'MJPG'; got {codec!r}")
+    if not p.parent.is_dir():
+        raise FileNotFoundError(f"folder of the output video does not exist: {str(p.parent)!r}")
+    height, width = arr.shape[1:3]
+    writer = cv2.VideoWriter(str(p), cv2.VideoWriter_fourcc(*codec), rate, (width, height))
+    if not writer.isOpened():
+        writer.release()
+        raise ValueError(
+            f"OpenCV cannot write {str(p)!r} with codec {codec!r} at {width}x{height}; "
+            "choose another codec or suffix"
+        )
+    try:
+        for frame in arr:
+            writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR) if color == "rgb" else frame)
+    finally:
+        writer.release()
+    return p
