@@ -1,0 +1,207 @@
+"""`lqrppg predict` end to end on synthetic video files, and its error paths."""
+
+from __future__ import annotations
+
+import re
+import sys
+import types
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lqrppg.baselines import POS
+from lqrppg.cli import main
+from lqrppg.datasets import make_synthetic_rppg
+from lqrppg.video import write_video
+
+FPS = 30.0
+
+
+def _write(folder, name: str, seed: int, duration: float = 20.0, size: int = 64):
+    data = make_synthetic_rppg(
+        n_subjects=1,
+        duration=duration,
+        frame_size=(size, size),
+        label_noise="none",
+        random_state=seed,
+    )
+    path = write_video(folder / name, data.videos[0], data.fs)  # .mkv: lossless FFV1
+    return str(path), float(data.hr[0])
+
+
+@pytest.fixture(scope="module")
+def face_video(tmp_path_factory):
+    """20 s at 64x64 on which the Haar cascade finds the face (seed 0)."""
+    return _write(tmp_path_factory.mktemp("videos"), "face.mkv", seed=0)
+
+
+@pytest.fixture(scope="module")
+def faceless_video(tmp_path_factory):
+    """20 s at 64x64 on which the Haar cascade finds no face (seed 1)."""
+    return _write(tmp_path_factory.mktemp("videos"), "noface.mkv", seed=1)
+
+
+def _whole_hr(out: str) -> float:
+    match = re.search(r"heart rate \(whole video\): ([\d.]+) bpm", out)
+    assert match, out
+    return float(match.group(1))
+
+
+def _table(out: str) -> list[list[str]]:
+    lines = out.split("start_s  end_s  hr_bpm  snr_db confidence\n", 1)[1].splitlines()
+    rows = []
+    for line in lines:
+        if not re.match(r"\s+\d", line):
+            break
+        rows.append(line.split())
+    return rows
+
+
+def test_pos_end_to_end(face_video, tmp_path, capsys):
+    path, hr_true = face_video
+    csv, png = tmp_path / "wave.csv", tmp_path / "plot.png"
+    code = main(["predict", path, "--method", "pos", "--out", str(csv), "--plot", str(png)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert abs(_whole_hr(captured.out) - hr_true) < 3.0
+    assert "no face found" not in captured.err
+    assert re.search(r"face: found on (\d+) of \1 detection frames", captured.out)
+    # Two tiling 10 s windows, each near the truth with a confidence label.
+    rows = _table(captured.out)
+    assert [r[:2] for r in rows] == [["0.0", "10.0"], ["10.0", "20.0"]]
+    for row in rows:
+        assert abs(float(row[2]) - hr_true) < 3.0
+        assert row[4] in {"high", "medium", "low"}
+    wave = pd.read_csv(csv)
+    assert list(wave.columns) == ["time_s", "waveform", "filtered"]
+    assert len(wave) == 600
+    assert np.all(np.diff(wave["time_s"]) > 0)
+    assert np.isfinite(wave.to_numpy()).all()
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert str(csv.resolve()) in captured.out and str(png.resolve()) in captured.out
+
+
+def test_streams_in_overlapping_chunks(face_video, capsys):
+    path, hr_true = face_video
+    code = main(["predict", path, "--chunk", "6", "--window", "5", "--step", "2.5"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert re.search(r"\d+ chunks of 6\.0 s overlapping by 1\.5 s", captured.out)
+    assert abs(_whole_hr(captured.out) - hr_true) < 3.0
+    rows = _table(captured.out)
+    assert len(rows) == 7  # windows starting at 0, 2.5, ..., 15 s
+    assert np.median([abs(float(r[2]) - hr_true) for r in rows]) < 3.0
+
+
+def test_centre_fallback_warns_and_still_finds_hr(faceless_video, capsys):
+    path, hr_true = faceless_video
+    code = main(["predict", path])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "warning: no face found in 1 of 1 chunks (0.0-20.0 s)" in captured.err
+    assert "centred square of the frame" in captured.err
+    assert abs(_whole_hr(captured.out) - hr_true) < 3.0
+
+
+def test_no_face_option(faceless_video, capsys):
+    path, hr_true = faceless_video
+    assert main(["predict", path, "--no-face", "--method", "chrom"]) == 0
+    captured = capsys.readouterr()
+    assert "not cropped (--no-face)" in captured.out
+    assert "no face found" not in captured.err
+    assert abs(_whole_hr(captured.out) - hr_true) < 3.0
+
+
+def _fails(argv, capsys, *expected) -> None:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    for text in expected:
+        assert text in captured.err, captured.err
+
+
+def test_missing_and_unreadable_video(tmp_path, capsys):
+    _fails(["predict", str(tmp_path / "nope.mp4")], capsys, "error: video file not found")
+    corrupt = tmp_path / "corrupt.mkv"
+    corrupt.write_bytes(np.random.default_rng(0).integers(0, 256, 5000, np.uint8).tobytes())
+    _fails(["predict", str(corrupt)], capsys, "error:", "corrupt.mkv")
+    text = tmp_path / "notes.avi"
+    text.write_text("not a video\n" * 100)
+    _fails(["predict", str(text)], capsys, "error:", "notes.avi")
+    _fails(["predict", str(tmp_path)], capsys, "error:", "is not a file")
+
+
+def test_video_shorter_than_window(tmp_path, capsys):
+    path, _ = _write(tmp_path, "short.mkv", seed=3, duration=6.0, size=32)
+    _fails(
+        ["predict", path],
+        capsys,
+        "the video is 6.0 s long (180 frames), shorter than the heart-rate window",
+        "--window 6 or less",
+    )
+
+
+def test_bad_arguments(face_video, tmp_path, capsys):
+    path, _ = face_video
+    with pytest.raises(SystemExit) as exc:
+        main(["predict", path, "--method", "magic"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'magic'" in capsys.readouterr().err
+    _fails(["predict", path, "--band", "0.75", "2.5"], capsys, "did you mean 45 150?")
+    _fails(["predict", path, "--model", "m.pt", "--method", "pos"], capsys, "--model is only")
+    _fails(["predict", path, "--out", str(tmp_path / "no" / "w.csv")], capsys, "--out: folder")
+    _fails(["predict", path, "--window", "0"], capsys, "--window must be a positive")
+
+
+def test_lqrppg_unavailable_in_this_build(face_video, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "lqrppg.models", None)  # import fails, as before the model
+    path, _ = face_video
+    _fails(
+        ["predict", path, "--method", "lqrppg", "--model", "model.pt"],
+        capsys,
+        "the lqrppg model is not available in this build",
+        "use --method pos",
+    )
+
+
+class _FakeModel:
+    """Stands in for a fitted LQRPPGRegressor: POS on clips of its own T and frame size."""
+
+    n_frames_ = 90
+    frame_shape_ = (16, 16)
+
+    def __init__(self):
+        self.shapes = []
+
+    def predict(self, X):
+        self.shapes.append(np.shape(X))
+        return POS(fs=FPS).predict(X)
+
+
+@pytest.fixture
+def fake_models(monkeypatch):
+    model = _FakeModel()
+    module = types.ModuleType("lqrppg.models")
+    module.LQRPPGRegressor = types.SimpleNamespace(load=lambda path: model)
+    monkeypatch.setitem(sys.modules, "lqrppg.models", module)
+    return model
+
+
+def test_lqrppg_hook_predicts_per_model_clip(face_video, fake_models, tmp_path, capsys):
+    path, hr_true = face_video
+    saved = tmp_path / "model.pt"
+    saved.write_bytes(b"weights")
+    assert main(["predict", path, "--model", str(saved)]) == 0  # --model implies lqrppg
+    captured = capsys.readouterr()
+    assert "method LQ-rPPG" in captured.out
+    assert abs(_whole_hr(captured.out) - hr_true) < 3.0
+    # The video is one 600-frame chunk, cut into 90-frame clips of 16x16 face crops.
+    assert fake_models.shapes == [(7, 90, 16, 16, 3)]
+
+
+def test_lqrppg_needs_a_model_file(face_video, fake_models, tmp_path, capsys):
+    path, _ = face_video
+    _fails(["predict", path, "--method", "lqrppg"], capsys, "needs --model PATH")
+    missing = str(tmp_path / "missing.pt")
+    _fails(["predict", path, "--model", missing], capsys, "model file not found")
