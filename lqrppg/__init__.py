@@ -21,9 +21,12 @@ quantization
     ``LabelQuantizer``: contact-PPG labels to multi-level pseudo labels (imports torch).
 nn
     Torch modules and losses (imports torch).
+models
+    ``LQRPPGRegressor`` and the ``PhysNetRegressor`` baseline: face clips to rPPG
+    waveforms (imports torch).
 
 Estimators are also reachable from the top level, imported on first use:
-``lqrppg.LabelQuantizer``.
+``lqrppg.LabelQuantizer``, ``lqrppg.LQRPPGRegressor``, ``lqrppg.PhysNetRegressor``.
 """
 
 from __future__ import annotations
@@ -42,10 +45,15 @@ _SUBMODULES = (
     "nn",
     "quantization",
     "video",
+    "models",
 )
 
 # Classes reachable as ``lqrppg.<name>``, imported from their subpackage on first access.
-_LAZY_CLASSES = {"LabelQuantizer": "quantization"}
+_LAZY_CLASSES = {
+    "LabelQuantizer": "quantization",
+    "LQRPPGRegressor": "models",
+    "PhysNetRegressor": "models",
+}
 
 __all__ = ["__version__", *_SUBMODULES, *_LAZY_CLASSES]
 

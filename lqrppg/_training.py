@@ -18,7 +18,7 @@ import contextlib
 import math
 import numbers
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -293,7 +293,8 @@ class TrainingResult:
         One dict per epoch run: ``epoch`` (1-based), ``train_loss`` (mean over the epoch's
         batches, weighted by batch size, with the weights as they were during the epoch),
         ``val_loss`` (after the epoch, in eval mode; NaN without validation data), ``lr``
-        (learning rate at the end of the epoch) and ``time_s`` (wall time of the epoch).
+        (learning rate at the end of the epoch) and ``time_s`` (wall time of the epoch),
+        plus whatever ``epoch_callback`` returned.
     best_epoch : int
         1-based epoch with the lowest monitored loss (``val_loss``, or ``train_loss``
         without validation data); its weights are the module's at return when
@@ -320,9 +321,11 @@ def _as_arrays(data: Any, name: str) -> tuple[Any, ...] | None:
     if not arrays:
         raise ValueError(f"{name} must hold at least one array")
     for a in arrays:
-        if not isinstance(a, (torch.Tensor, np.ndarray)):
+        lazy = hasattr(a, "__len__") and hasattr(a, "__getitem__") and not isinstance(a, str)
+        if not isinstance(a, (torch.Tensor, np.ndarray)) and not (lazy and hasattr(a, "shape")):
             raise ValueError(
-                f"{name} must be a tensor / ndarray or a tuple of them; got {type(a).__name__}"
+                f"{name} must be a tensor / ndarray (or an array-like with shape, len and "
+                f"integer-array indexing) or a tuple of them; got {type(a).__name__}"
             )
     n = len(arrays[0])
     if any(len(a) != n for a in arrays):
@@ -378,6 +381,7 @@ def train_module(
     device: str | torch.device | None = None,
     verbose: int = 0,
     desc: str = "training",
+    epoch_callback: Callable[[int, nn.Module], Mapping[str, float] | None] | None = None,
 ) -> TrainingResult:
     """Train ``module`` with AdamW and a one-cycle schedule; keep the best epoch.
 
@@ -398,6 +402,9 @@ def train_module(
     train_data : tensor, ndarray or tuple of them
         Arrays indexed along axis 0 (same length). NumPy arrays are converted batch by batch
         (pass float32 for float32 modules), so a memory-mapped array is never loaded whole.
+        Any other object with ``shape``, ``len`` and NumPy-style indexing by an integer
+        array that returns an ndarray (e.g. a lazy row subset of a memory-mapped array)
+        is taken batch by batch too.
     val_data : same as ``train_data``, optional
         Without it (or when empty) the best epoch is chosen on the training loss.
     epochs : int
@@ -434,6 +441,11 @@ def train_module(
         > 0 shows a tqdm progress bar over epochs with the losses.
     desc : str, default='training'
         Label of the progress bar.
+    epoch_callback : callable ``(epoch, module) -> mapping or None``, optional
+        Called after each epoch's validation, with the 1-based epoch and the module in eval
+        mode (e.g. to compute a validation metric such as the HR error). The numbers it
+        returns are added to that epoch's ``history`` entry (they may not replace the
+        standard keys) and shown in the progress bar; they do not choose the best epoch.
 
     Returns
     -------
@@ -545,6 +557,10 @@ def train_module(
                 "lr": float(optimizer.param_groups[0]["lr"]),
                 "time_s": time.perf_counter() - t0,
             }
+            extra = (
+                {} if epoch_callback is None else _callback_entries(epoch_callback, epoch, module)
+            )
+            entry.update(extra)
             result.history.append(entry)
             score = val_loss if val is not None else train_loss
             if score < result.best_loss or best_state is None:
@@ -553,7 +569,10 @@ def train_module(
             else:
                 since_best += 1
             bar.set_postfix(
-                train=f"{train_loss:.4f}", val=f"{val_loss:.4f}", best=result.best_epoch
+                train=f"{train_loss:.4f}",
+                val=f"{val_loss:.4f}",
+                **{k: f"{v:.4g}" for k, v in extra.items()},
+                best=result.best_epoch,
             )
             if patience is not None and since_best >= patience:
                 result.stopped_early = epoch < epochs
@@ -564,6 +583,28 @@ def train_module(
         module.load_state_dict(best_state)
     module.eval()
     return result
+
+
+_HISTORY_KEYS = frozenset({"epoch", "train_loss", "val_loss", "lr", "time_s"})
+
+
+def _callback_entries(
+    callback: Callable[[int, nn.Module], Mapping[str, float] | None], epoch: int, module: nn.Module
+) -> dict[str, float]:
+    """Call ``callback`` and check that it returned extra history entries (or nothing)."""
+    module.eval()
+    out = callback(epoch, module)
+    if out is None:
+        return {}
+    if not isinstance(out, Mapping):
+        raise ValueError(
+            f"epoch_callback must return a mapping of names to numbers or None; got "
+            f"{type(out).__name__}"
+        )
+    clash = sorted(_HISTORY_KEYS.intersection(out))
+    if clash:
+        raise ValueError(f"epoch_callback may not replace the history entries {clash}")
+    return {str(k): float(v) for k, v in out.items()}
 
 
 def _evaluate(

@@ -1,0 +1,30 @@
+"""Trained rPPG models: face clips ``(n_clips, T, H, W, 3)`` to rPPG waveforms ``(n_clips, T)``.
+
+:class:`LQRPPGRegressor` is LQ-rPPG (label quantizers, then the coarse-to-fine network);
+:class:`PhysNetRegressor` is the PhysNet baseline. Both share :class:`BaseVideoRegressor`:
+input checks, per-batch conversion of clips (:func:`clips_to_tensor`), the authors'
+augmentation (:func:`augment_batch`, built on :func:`stretch_time` and
+:func:`compress_time`), the training loop of :mod:`lqrppg._training`, ``predict`` /
+``predict_hr`` / ``score`` (negative HR MAE), pickling and ``save`` / ``load``. This
+subpackage imports torch.
+"""
+
+from lqrppg.models._base import (
+    BaseVideoRegressor,
+    augment_batch,
+    clips_to_tensor,
+    compress_time,
+    stretch_time,
+)
+from lqrppg.models._lqrppg import LQRPPGRegressor
+from lqrppg.models._physnet import PhysNetRegressor
+
+__all__ = [
+    "BaseVideoRegressor",
+    "LQRPPGRegressor",
+    "PhysNetRegressor",
+    "augment_batch",
+    "clips_to_tensor",
+    "compress_time",
+    "stretch_time",
+]

@@ -1,0 +1,524 @@
+"""``LQRPPGRegressor``: the LQ-rPPG method (label quantizers + coarse-to-fine network)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from lqrppg._training import torch_rng
+from lqrppg.models._base import (
+    BaseVideoRegressor,
+    _cpu_state_dict,
+    _decode,
+    _is_int,
+    _is_real,
+    _params_json,
+)
+from lqrppg.nn import C2FNet, LabelQuantizerNet, frequency_cross_entropy, neg_pearson_loss
+from lqrppg.quantization import LabelQuantizer
+
+__all__ = ["LQRPPGRegressor"]
+
+
+def _unwrap(quantizer: Any) -> Any:
+    """The LabelQuantizer inside a ``sklearn.frozen.FrozenEstimator``, or the object."""
+    if type(quantizer).__name__ == "FrozenEstimator":
+        return quantizer.estimator
+    return quantizer
+
+
+def _is_fitted(est: Any) -> bool:
+    try:
+        check_is_fitted(est)
+    except NotFittedError:
+        return False
+    return True
+
+
+class LQRPPGRegressor(BaseVideoRegressor):
+    """LQ-rPPG: label-quantized coarse-to-fine rPPG estimation from face clips.
+
+    Training has two stages. **Stage 1** fits a :class:`~lqrppg.quantization.LabelQuantizer`
+    on the contact-PPG labels of the training clips alone: one quantizer per level of
+    ``levels`` (2, 4, 8, 16, 32 codewords by default), turning each label into pseudo labels
+    of growing resolution; coarse levels keep the timing of the pulse and drop amplitude
+    noise and beat-shape variation. **Stage 2** freezes the quantizers and trains a
+    :class:`~lqrppg.nn.C2FNet` (two-branch frame / frame-difference stem, ``n_blocks``
+    bidirectional Mamba blocks, one scalar head after each block and a convolutional
+    predictor): every head's output is softly reconstructed through its level's codebook
+    and the loss is the sum over the ``n_blocks + 1`` heads of the hybrid loss
+    ``pearson_weight * (1 - r) + frequency_weight * frequency cross-entropy`` against its
+    level's pseudo label. AdamW with a one-cycle learning-rate schedule; the weights of the
+    epoch with the lowest validation loss are kept (:func:`lqrppg._training.train_module`).
+
+    ``predict`` returns the predictor's output, softly reconstructed through the finest
+    codebook and standardised per clip: the rPPG waveform.
+
+    Parameters
+    ----------
+    chunk_length : int, default=160
+        T, the frames per clip. ``fit`` refuses clips of another length (cut recordings
+        into non-overlapping chunks of this many frames first); the network's positional
+        embedding has one learned vector per frame, so ``predict`` takes clips of the
+        fitted length only.
+    fs : float, default=30.0
+        Frame rate in Hz (of the clips and of the labels).
+    dim : int, default=64
+        Token width of the network (a multiple of 8).
+    n_blocks : int, default=4
+        Mamba blocks; the network has ``n_blocks + 1`` heads, one per level.
+    d_state : int, default=48
+        State size of the Mamba blocks.
+    d_conv : int, default=4
+        Kernel of the Mamba blocks' depthwise convolutions.
+    expand : float, default=2
+        Inner width factor of the Mamba blocks.
+    levels : sequence of int, default=(2, 4, 8, 16, 32)
+        Codewords per quantization level, coarse to fine; ``n_blocks + 1`` of them.
+    label_quantizer : LabelQuantizer, optional
+        The quantizers of stage 1. None (default): a ``LabelQuantizer(levels=levels, fs=fs,
+        bpm_range=bpm_range, epochs=quantizer_epochs, device=device, verbose=verbose)``
+        with a seed drawn from ``random_state``. An unfitted ``LabelQuantizer``: a clone
+        of it is fitted on the training labels (its ``random_state``, when None, is drawn
+        from ``random_state``); its ``levels`` must equal ``levels`` and its ``fs`` ``fs``.
+        A fitted ``LabelQuantizer``: used as it is, not refitted (its ``levels_`` must equal
+        ``levels`` and its T the clips' T). ``clone`` (hence ``GridSearchCV``) turns a
+        fitted estimator parameter into an unfitted one; wrap a fitted quantizer in
+        :class:`sklearn.frozen.FrozenEstimator` to reuse it across clones. Ignored when
+        ``use_label_quantization=False``.
+    use_label_quantization : bool, default=True
+        False is the ablation without quantization: the same network and heads without
+        codebooks (no soft reconstruction), every head trained on the standardised label
+        with the same loss; no stage 1.
+    quantizer_epochs : int, default=30
+        Training epochs per level of the default label quantizer.
+    pearson_weight : float, default=0.2
+        Weight of the negative-Pearson term of each head's loss.
+    frequency_weight : float, default=1.0
+        Weight of the frequency cross-entropy term. It needs clips covering one period of
+        ``bpm_range[0]``: ``T >= ceil(60 * fs / bpm_range[0])`` (40 at 30 Hz and 45 bpm).
+    bpm_range : (int, int), default=(45, 149)
+        Heart-rate band of the frequency cross-entropy, in beats per minute.
+    band : (float, float), default=(0.75, 2.5)
+        Band in Hz of the heart-rate estimation (:func:`lqrppg.signal.estimate_hr`) used by
+        ``predict_hr``, ``score``, the validation HR error and the augmentation.
+    preprocessing : {'standardize', 'none'}, default='standardize'
+        Frames are converted to float32 (uint8 divided by 255, other dtypes as they are);
+        ``'standardize'`` then z-scores each clip over all its frames, pixels and channels
+        (rPPG-Toolbox's 'Standardized' input, which the authors use with this stem: its
+        frame-difference branch sees the temporal changes). Labels are always standardised
+        per clip.
+    epochs : int, default=50
+        Training epochs of the network.
+    batch_size : int, default=16
+        Clips per training step (and per prediction batch).
+    lr : float, default=3e-4
+        Peak learning rate of AdamW under the one-cycle schedule.
+    weight_decay : float, default=1e-5
+        AdamW weight decay.
+    augment : bool, default=True
+        The authors' augmentation, on the fly per batch, drawn from ``random_state``: with
+        probability 0.5 a clip and its label are resampled in time by the label's heart rate
+        (above 90 bpm stretched twice slower from a random start, below 75 bpm compressed
+        twice faster by taking every second frame and repeating), and with probability 0.5
+        the video is mirrored left-right (see :func:`lqrppg.models.augment_batch`). The
+        pseudo labels of a resampled label are recomputed by the frozen quantizers.
+    validation_fraction : float, default=0.2
+        Fraction of the clips held out to choose the best epoch, in [0, 1); with ``groups``
+        whole groups are held out. No validation split when this comes to less than one
+        clip (the best epoch is then the one with the lowest training loss).
+    early_stopping : bool, default=True
+        Stop after ``patience`` epochs without improvement of the monitored loss.
+    patience : int, default=10
+    device : 'auto', str or torch.device, default='auto'
+        Where to train and predict; 'auto' is CUDA when available, else the CPU.
+    num_threads : int or None, default=None
+        Torch CPU threads while fitting and predicting (``torch.set_num_threads``, restored
+        afterwards; the setting is process-wide while it lasts); None leaves torch's setting
+        alone. Small configurations run fastest on one thread, and on a busy CPU a thread
+        pool can make every small operation many times slower.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the validation split, the quantizers, the initial weights, the shuffling and
+        the augmentation; the global numpy and torch random states are not touched. The
+        same int gives identical predictions on the same machine.
+    verbose : int, default=1
+        > 0 shows progress bars (quantizer levels, then the network's epochs with the
+        training and validation losses and the validation HR error).
+    warm_start : bool, default=False
+        When fitted before on clips of the same shape, continue training the current
+        network (with a fresh optimizer and schedule) and keep the current quantizers;
+        parameters that define the network or the quantizers are not re-read.
+
+    Attributes
+    ----------
+    module_ : C2FNet
+        The trained network (eval mode, on ``device_``).
+    label_quantizer_ : LabelQuantizer or None
+        The fitted quantizers (None without label quantization).
+    codebooks_ : list of ndarray or None
+        The sorted codebook of every level (None without label quantization).
+    history_ : list of dict
+        One dict per epoch: ``epoch``, ``train_loss``, ``val_loss``, ``val_hr_mae`` (mean
+        absolute difference in bpm between the heart rates of the predicted waveforms and
+        of the labels of the validation clips; absent without validation clips), ``lr``,
+        ``time_s``.
+    best_epoch_ : int
+        1-based epoch whose weights were kept.
+    stopped_early_ : bool
+    n_validation_clips_ : int
+    n_frames_ : int
+        T of the training clips.
+    frame_shape_ : (int, int)
+        H, W of the training clips; ``predict`` takes clips of this size.
+    device_ : torch.device
+
+    See Also
+    --------
+    lqrppg.models.PhysNetRegressor : a baseline network trained by the same machinery.
+    lqrppg.quantization.LabelQuantizer : stage 1 on its own.
+    lqrppg.nn.C2FNet : the network.
+
+    Notes
+    -----
+    Input: ``X`` of shape ``(n_clips, T, H, W, 3)``, face crops in RGB, with H and W
+    multiples of 8 (the stem halves them three times); ``y`` of shape ``(n_clips, T)``.
+    Validation clips are held out before stage 1, so the quantizers never see their labels.
+
+    :meth:`score` is the negative mean absolute HR error, not R²: see its docstring. In a
+    search, pass ``scoring=lqrppg.metrics.neg_hr_mae(fs)`` with a
+    :class:`~sklearn.model_selection.GroupKFold` over subjects; ``docs/scaling.md`` shows
+    the same search on a dask cluster.
+
+    A fitted estimator pickles with its networks on the CPU and moves them back to its
+    device when unpickled where that device exists (else it stays on the CPU, with a
+    warning); :meth:`save` and :meth:`load` write and read a weights-only file.
+
+    Examples
+    --------
+    >>> from lqrppg.datasets import make_synthetic_rppg
+    >>> from lqrppg.models import LQRPPGRegressor
+    >>> data = make_synthetic_rppg(n_subjects=2, duration=40 / 30, frame_size=(16, 16),
+    ...                            random_state=0)
+    >>> model = LQRPPGRegressor(chunk_length=40, dim=16, n_blocks=2, d_state=4,
+    ...                         levels=(2, 4, 8), epochs=1, quantizer_epochs=1,
+    ...                         num_threads=1, verbose=0, random_state=0)
+    >>> model.fit(data.videos, data.ppg).predict(data.videos).shape
+    (2, 40)
+    >>> [len(c) for c in model.codebooks_]
+    [2, 4, 8]
+    """
+
+    def __init__(
+        self,
+        *,
+        chunk_length: int = 160,
+        fs: float = 30.0,
+        dim: int = 64,
+        n_blocks: int = 4,
+        d_state: int = 48,
+        d_conv: int = 4,
+        expand: float = 2,
+        levels=(2, 4, 8, 16, 32),
+        label_quantizer=None,
+        use_label_quantization: bool = True,
+        quantizer_epochs: int = 30,
+        pearson_weight: float = 0.2,
+        frequency_weight: float = 1.0,
+        bpm_range=(45, 149),
+        band=(0.75, 2.5),
+        preprocessing: str = "standardize",
+        epochs: int = 50,
+        batch_size: int = 16,
+        lr: float = 3e-4,
+        weight_decay: float = 1e-5,
+        augment: bool = True,
+        validation_fraction: float = 0.2,
+        early_stopping: bool = True,
+        patience: int = 10,
+        device="auto",
+        num_threads: int | None = None,
+        random_state=None,
+        verbose: int = 1,
+        warm_start: bool = False,
+    ):
+        self.chunk_length = chunk_length
+        self.fs = fs
+        self.dim = dim
+        self.n_blocks = n_blocks
+        self.d_state = d_state
+        self.d_conv = d_conv
+        self.expand = expand
+        self.levels = levels
+        self.label_quantizer = label_quantizer
+        self.use_label_quantization = use_label_quantization
+        self.quantizer_epochs = quantizer_epochs
+        self.pearson_weight = pearson_weight
+        self.frequency_weight = frequency_weight
+        self.bpm_range = bpm_range
+        self.band = band
+        self.preprocessing = preprocessing
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.augment = augment
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.device = device
+        self.num_threads = num_threads
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    # ------------------------------------------------------------------ validation
+
+    def _check_model_params(self, p: dict[str, Any]) -> None:
+        for name, low in (("dim", 8), ("n_blocks", 1), ("d_state", 1), ("d_conv", 1)):
+            value = getattr(self, name)
+            if not _is_int(value) or value < low:
+                raise ValueError(f"{name} must be an int >= {low}; got {value!r}")
+            p[name] = int(value)
+        if p["dim"] % 8:
+            raise ValueError(f"dim must be a multiple of 8; got {self.dim!r}")
+        if not _is_real(self.expand) or not self.expand > 0 or int(self.expand * p["dim"]) < 1:
+            raise ValueError(f"expand must be a positive number; got {self.expand!r}")
+        p["expand"] = float(self.expand)
+        levels = self.levels
+        if (
+            isinstance(levels, (str, bytes))
+            or not hasattr(levels, "__len__")
+            or not all(_is_int(k) and k >= 2 for k in levels)
+        ):
+            raise ValueError(
+                "levels must be a sequence of ints >= 2 (codewords per level, coarse to fine, "
+                f"e.g. (2, 4, 8, 16, 32)); got {levels!r}"
+            )
+        p["levels"] = tuple(int(k) for k in levels)
+        if len(p["levels"]) != p["n_blocks"] + 1:
+            raise ValueError(
+                f"levels must hold n_blocks + 1 = {p['n_blocks'] + 1} sizes (one per head); got "
+                f"{len(p['levels'])}: levels={levels!r}, n_blocks={self.n_blocks}"
+            )
+        if not isinstance(self.use_label_quantization, (bool, np.bool_)):
+            raise ValueError(
+                f"use_label_quantization must be True or False; got {self.use_label_quantization!r}"
+            )
+        p["use_label_quantization"] = bool(self.use_label_quantization)
+        if not _is_int(self.quantizer_epochs) or self.quantizer_epochs < 1:
+            raise ValueError(f"quantizer_epochs must be an int >= 1; got {self.quantizer_epochs!r}")
+        p["quantizer_epochs"] = int(self.quantizer_epochs)
+        for name in ("pearson_weight", "frequency_weight"):
+            value = getattr(self, name)
+            if not _is_real(value) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+            p[name] = float(value)
+        if p["pearson_weight"] + p["frequency_weight"] == 0:
+            raise ValueError("pearson_weight and frequency_weight cannot both be 0")
+        try:
+            lo, hi = self.bpm_range
+            ok = _is_int(lo) and _is_int(hi) and 1 <= lo <= hi
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(
+                "bpm_range must be a pair of ints (low, high) with 1 <= low <= high, in beats "
+                f"per minute; got {self.bpm_range!r}"
+            )
+        if p["frequency_weight"] > 0 and hi / 60.0 >= p["fs"] / 2.0:
+            raise ValueError(
+                f"bpm_range[1]={hi} bpm must lie below the Nyquist frequency fs/2 = "
+                f"{p['fs'] / 2:g} Hz = {30 * p['fs']:g} bpm"
+            )
+        p["bpm_range"] = (int(lo), int(hi))
+        lq = self.label_quantizer
+        if lq is not None and p["use_label_quantization"]:
+            inner = _unwrap(lq)
+            if not isinstance(inner, LabelQuantizer):
+                raise ValueError(
+                    "label_quantizer must be None, a LabelQuantizer (fitted or not) or a "
+                    f"FrozenEstimator around a fitted one; got {type(lq).__name__}"
+                )
+            theirs = inner.levels_ if _is_fitted(inner) else inner.levels
+            if tuple(theirs) != p["levels"]:
+                raise ValueError(
+                    f"label_quantizer has levels {tuple(theirs)}, but levels={p['levels']}: they "
+                    "must agree (one codebook per head)"
+                )
+            if not _is_fitted(inner) and inner.fs != p["fs"]:
+                raise ValueError(
+                    f"label_quantizer has fs={inner.fs}, but fs={p['fs']}: the labels are "
+                    "sampled at one rate"
+                )
+
+    def _min_frames(self, p: dict[str, Any]) -> tuple[int, str]:
+        if p["frequency_weight"] == 0:
+            return 2, "a correlation needs T >= 2"
+        lo = p["bpm_range"][0]
+        min_T = max(2, math.ceil(60.0 * p["fs"] / lo - 1e-9))
+        return min_T, (
+            f"the frequency loss needs one period of bpm_range[0]={lo} bpm at fs={p['fs']:g} Hz, "
+            f"i.e. T >= {min_T}; use longer clips, a higher bpm_range[0] or frequency_weight=0"
+        )
+
+    def _check_geometry(self, T: int, H: int, W: int) -> None:
+        if H < 8 or W < 8 or H % 8 or W % 8:
+            raise ValueError(
+                f"X has frames of H x W = {H} x {W} (axes 2, 3); the network's stem halves "
+                "them three times, so H and W must be multiples of 8 (e.g. 64 or 128): resize "
+                "the face crops"
+            )
+
+    # ------------------------------------------------------------------ stages
+
+    def _fit_label_model(self, p: dict[str, Any], y_train: np.ndarray, T: int, seed: int) -> None:
+        if not p["use_label_quantization"]:
+            self.label_quantizer_ = None
+            self.codebooks_ = None
+            return
+        given = None if self.label_quantizer is None else _unwrap(self.label_quantizer)
+        if given is not None and _is_fitted(given):
+            if given.n_features_in_ != T:
+                raise ValueError(
+                    f"the fitted label_quantizer was fitted on labels of T="
+                    f"{given.n_features_in_} time steps, but the clips have T={T} frames"
+                )
+            lq = given
+        else:
+            if given is None:
+                lq = LabelQuantizer(
+                    levels=p["levels"],
+                    fs=p["fs"],
+                    bpm_range=p["bpm_range"],
+                    epochs=p["quantizer_epochs"],
+                    device=self.device,
+                    random_state=seed,
+                    verbose=p["verbose"],
+                )
+            else:
+                lq = clone(given)
+                if lq.random_state is None:
+                    lq.set_params(random_state=seed)
+            lq.fit(y_train)
+        self.label_quantizer_ = lq
+        self.codebooks_ = [np.array(c, dtype=np.float64) for c in lq.codebooks_]
+
+    def _quantized(self) -> bool:
+        return getattr(self, "label_quantizer_", None) is not None
+
+    def _targets(self, labels: np.ndarray) -> np.ndarray:
+        if not self._quantized():
+            return super()._targets(labels)
+        return self.label_quantizer_.pseudo_labels(labels).astype(np.float32)
+
+    def _build_module(self, p: dict[str, Any], T: int, H: int, W: int) -> nn.Module:
+        return C2FNet(
+            T,
+            p["dim"],
+            p["n_blocks"],
+            d_state=p["d_state"],
+            d_conv=p["d_conv"],
+            expand=p["expand"],
+            codebooks=self.codebooks_ if self._quantized() else None,
+            codebook_sizes=p["levels"],
+        )
+
+    def _loss(
+        self, p: dict[str, Any], module: nn.Module, x: torch.Tensor, targets: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        out = module(x)
+        k = targets.shape[1]
+        pw, fw = p["pearson_weight"], p["frequency_weight"]
+        lo, hi = p["bpm_range"]
+        loss = x.new_zeros(())
+        for i, head in enumerate(out.heads):
+            target = targets[:, min(i, k - 1)]
+            if pw > 0:
+                loss = loss + pw * neg_pearson_loss(head, target)
+            if fw > 0:
+                loss = loss + fw * frequency_cross_entropy(
+                    head, target, p["fs"], bpm_min=lo, bpm_max=hi
+                )
+        return loss, out.output
+
+    def _output(self, module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        return module(x).output
+
+    # ------------------------------------------------------------------ persistence
+
+    def _extra_state(self) -> dict[str, Any]:
+        if not self._quantized():
+            return {"label_quantizer": None}
+        return {"label_quantizer": _quantizer_state(self.label_quantizer_)}
+
+    def _restore_extra(self, payload: dict[str, Any], device: torch.device) -> None:
+        state = payload.get("label_quantizer")
+        if state is None:
+            self.label_quantizer_ = None
+            self.codebooks_ = None
+            return
+        self.label_quantizer_ = _quantizer_from_state(state, device)
+        self.codebooks_ = [np.array(c, dtype=np.float64) for c in self.label_quantizer_.codebooks_]
+
+
+def _quantizer_state(lq: LabelQuantizer) -> dict[str, Any]:
+    """A fitted LabelQuantizer as tensors and JSON strings (for a weights-only file)."""
+    fitted = {
+        "n_features_in_": int(lq.n_features_in_),
+        "levels_": list(lq.levels_),
+        "history_": lq.history_,
+        "best_epoch_": [int(e) for e in lq.best_epoch_],
+        "n_validation_clips_": int(lq.n_validation_clips_),
+        "device_": str(lq.device_),
+    }
+    if hasattr(lq, "feature_names_in_"):
+        fitted["feature_names_in_"] = [str(f) for f in lq.feature_names_in_]
+    return {
+        "params": _params_json(lq),
+        "fitted": json.dumps(fitted),
+        "codebooks": [torch.from_numpy(np.array(c, dtype=np.float64)) for c in lq.codebooks_],
+        "codebook_usage": [torch.from_numpy(np.array(u)) for u in lq.codebook_usage_],
+        "modules": [_cpu_state_dict(m) for m in lq.modules_],
+    }
+
+
+def _quantizer_from_state(state: dict[str, Any], device: torch.device) -> LabelQuantizer:
+    lq = LabelQuantizer(**_decode(json.loads(state["params"])))
+    fitted = json.loads(state["fitted"])
+    lq.n_features_in_ = fitted["n_features_in_"]
+    lq.levels_ = tuple(fitted["levels_"])
+    lq.history_ = fitted["history_"]
+    lq.best_epoch_ = fitted["best_epoch_"]
+    lq.n_validation_clips_ = fitted["n_validation_clips_"]
+    if "feature_names_in_" in fitted:
+        lq.feature_names_in_ = np.array(fitted["feature_names_in_"], dtype=object)
+    lq.device_ = device
+    lq.codebooks_ = [c.numpy().copy() for c in state["codebooks"]]
+    lq.codebook_usage_ = [u.numpy().copy() for u in state["codebook_usage"]]
+    modules = []
+    for n_codes, weights in zip(lq.levels_, state["modules"], strict=True):
+        with torch_rng(0):  # the weights are overwritten; keep the caller's random state
+            net = LabelQuantizerNet(
+                lq.n_features_in_,
+                n_codes,
+                width=lq.width,
+                d_state=lq.d_state,
+                d_conv=lq.d_conv,
+                expand=lq.expand,
+                commitment=lq.commitment,
+                decay=lq.ema_decay,
+                eps=lq.ema_eps,
+                dead_code_threshold=lq.dead_code_threshold,
+            )
+        net.load_state_dict(weights)
+        modules.append(net.to(device).eval())
+    lq.modules_ = modules
+    return lq
