@@ -13,9 +13,9 @@ error after every epoch, batched prediction, heart rates and the HR score, pickl
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
-import numbers
 import warnings
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from lqrppg import __version__
+from lqrppg._params import is_int, is_real, param_bool, param_int, param_real
 from lqrppg._training import (
     random_seed,
     resolve_device,
@@ -54,14 +55,6 @@ _FORMAT = "lqrppg.models"
 _FORMAT_VERSION = 1
 # Clips whose finiteness is checked at a time: bounds the temporary boolean array.
 _CHECK_CHUNK = 64
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 # ----------------------------------------------------------------------------- tensors
@@ -139,7 +132,7 @@ def stretch_time(x: torch.Tensor, offset: int = 0, dim: int = -1) -> torch.Tenso
     tensor([1., 2., 3., 4.])
     """
     T = x.shape[dim]
-    if not _is_int(offset) or not 0 <= offset <= T - 1:
+    if not is_int(offset) or not 0 <= offset <= T - 1:
         raise ValueError(f"offset must be an int in [0, T - 1 = {T - 1}]; got {offset!r}")
     pos = (int(offset) + torch.arange(T, device=x.device)) / 2.0
     lo = pos.floor().long()
@@ -265,9 +258,9 @@ def _encode(value: Any, name: str) -> Any:
     """A parameter value as JSON-able data (tuples and estimators tagged to come back)."""
     if value is None or isinstance(value, (bool, str)):
         return value
-    if _is_int(value):
+    if is_int(value):
         return int(value)
-    if _is_real(value):
+    if is_real(value):
         return float(value)
     if isinstance(value, torch.device):
         return str(value)
@@ -401,27 +394,9 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ validation
 
     def _check_params(self) -> dict[str, Any]:
-        def integer(name: str, low: int) -> int:
-            value = getattr(self, name)
-            if not _is_int(value) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}; got {value!r}")
-            return int(value)
-
-        def real(name: str, low: float, high: float = math.inf, *, open_low=False) -> float:
-            value = getattr(self, name)
-            ok = _is_real(value) and math.isfinite(value)
-            ok = ok and (value > low if open_low else value >= low) and value < high
-            if not ok:
-                lo = f"> {low}" if open_low else f">= {low}"
-                hi = "" if high == math.inf else f" and < {high}"
-                raise ValueError(f"{name} must be a finite number {lo}{hi}; got {value!r}")
-            return float(value)
-
-        def boolean(name: str) -> bool:
-            value = getattr(self, name)
-            if not isinstance(value, (bool, np.bool_)):
-                raise ValueError(f"{name} must be True or False; got {value!r}")
-            return bool(value)
+        integer = functools.partial(param_int, self)
+        real = functools.partial(param_real, self)
+        boolean = functools.partial(param_bool, self)
 
         p: dict[str, Any] = {}
         p["chunk_length"] = integer("chunk_length", 2)
@@ -457,10 +432,10 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
                 f"preprocessing must be one of {_PREPROCESSING}; got {self.preprocessing!r}"
             )
         p["preprocessing"] = self.preprocessing
-        if not _is_int(self.batch_size) or self.batch_size < 1:
+        if not is_int(self.batch_size) or self.batch_size < 1:
             raise ValueError(f"batch_size must be an int >= 1; got {self.batch_size!r}")
         threads = self.num_threads
-        if threads is not None and (not _is_int(threads) or threads < 1):
+        if threads is not None and (not is_int(threads) or threads < 1):
             raise ValueError(f"num_threads must be None or an int >= 1; got {threads!r}")
         return p
 

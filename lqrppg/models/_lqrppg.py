@@ -13,13 +13,12 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from lqrppg._params import is_int, is_real, param_int
 from lqrppg._training import torch_rng
 from lqrppg.models._base import (
     BaseVideoRegressor,
     _cpu_state_dict,
     _decode,
-    _is_int,
-    _is_real,
     _params_json,
 )
 from lqrppg.nn import C2FNet, LabelQuantizerNet, frequency_cross_entropy, neg_pearson_loss
@@ -283,20 +282,17 @@ class LQRPPGRegressor(BaseVideoRegressor):
 
     def _check_model_params(self, p: dict[str, Any]) -> None:
         for name, low in (("dim", 8), ("n_blocks", 1), ("d_state", 1), ("d_conv", 1)):
-            value = getattr(self, name)
-            if not _is_int(value) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}; got {value!r}")
-            p[name] = int(value)
+            p[name] = param_int(self, name, low)
         if p["dim"] % 8:
             raise ValueError(f"dim must be a multiple of 8; got {self.dim!r}")
-        if not _is_real(self.expand) or not self.expand > 0 or int(self.expand * p["dim"]) < 1:
+        if not is_real(self.expand) or not self.expand > 0 or int(self.expand * p["dim"]) < 1:
             raise ValueError(f"expand must be a positive number; got {self.expand!r}")
         p["expand"] = float(self.expand)
         levels = self.levels
         if (
             isinstance(levels, (str, bytes))
             or not hasattr(levels, "__len__")
-            or not all(_is_int(k) and k >= 2 for k in levels)
+            or not all(is_int(k) and k >= 2 for k in levels)
         ):
             raise ValueError(
                 "levels must be a sequence of ints >= 2 (codewords per level, coarse to fine, "
@@ -313,19 +309,19 @@ class LQRPPGRegressor(BaseVideoRegressor):
                 f"use_label_quantization must be True or False; got {self.use_label_quantization!r}"
             )
         p["use_label_quantization"] = bool(self.use_label_quantization)
-        if not _is_int(self.quantizer_epochs) or self.quantizer_epochs < 1:
+        if not is_int(self.quantizer_epochs) or self.quantizer_epochs < 1:
             raise ValueError(f"quantizer_epochs must be an int >= 1; got {self.quantizer_epochs!r}")
         p["quantizer_epochs"] = int(self.quantizer_epochs)
         for name in ("pearson_weight", "frequency_weight"):
             value = getattr(self, name)
-            if not _is_real(value) or not math.isfinite(value) or value < 0:
+            if not is_real(value) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
             p[name] = float(value)
         if p["pearson_weight"] + p["frequency_weight"] == 0:
             raise ValueError("pearson_weight and frequency_weight cannot both be 0")
         try:
             lo, hi = self.bpm_range
-            ok = _is_int(lo) and _is_int(hi) and 1 <= lo <= hi
+            ok = is_int(lo) and is_int(hi) and 1 <= lo <= hi
         except (TypeError, ValueError):
             ok = False
         if not ok:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
+import functools
 import math
-import numbers
 import warnings
 from typing import Any
 
@@ -14,6 +14,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from lqrppg._params import is_int, param_int, param_real
 from lqrppg._training import (
     random_seed,
     resolve_device,
@@ -29,14 +30,6 @@ from lqrppg.signal._validation import is_flat
 __all__ = ["LabelQuantizer"]
 
 _INFERENCE_BATCH = 256
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -241,28 +234,15 @@ class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ validation
 
     def _check_params(self) -> dict[str, Any]:
-        def integer(name: str, low: int) -> int:
-            value = getattr(self, name)
-            if not _is_int(value) or value < low:
-                raise ValueError(f"{name} must be an int >= {low}; got {value!r}")
-            return int(value)
-
-        def real(name: str, low: float, high: float = math.inf, *, open_low=False) -> float:
-            value = getattr(self, name)
-            ok = _is_real(value) and math.isfinite(value)
-            ok = ok and (value > low if open_low else value >= low) and value < high
-            if not ok:
-                lo = f"> {low}" if open_low else f">= {low}"
-                hi = "" if high == math.inf else f" and < {high}"
-                raise ValueError(f"{name} must be a finite number {lo}{hi}; got {value!r}")
-            return float(value)
+        integer = functools.partial(param_int, self)
+        real = functools.partial(param_real, self)
 
         levels = self.levels
         if (
             isinstance(levels, (str, bytes))
             or not hasattr(levels, "__len__")
             or len(levels) == 0
-            or not all(_is_int(k) and k >= 2 for k in levels)
+            or not all(is_int(k) and k >= 2 for k in levels)
         ):
             raise ValueError(
                 "levels must be a non-empty sequence of ints >= 2 (codewords per level, e.g. "
@@ -297,7 +277,7 @@ class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         bpm = self.bpm_range
         try:
             lo, hi = bpm
-            ok = _is_int(lo) and _is_int(hi) and 1 <= lo <= hi
+            ok = is_int(lo) and is_int(hi) and 1 <= lo <= hi
         except (TypeError, ValueError):
             ok = False
         if not ok:
@@ -323,7 +303,7 @@ class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _level_index(self, n_levels: int) -> int:
         lvl = self.output_level
-        if not _is_int(lvl) or not -n_levels <= lvl < n_levels:
+        if not is_int(lvl) or not -n_levels <= lvl < n_levels:
             raise ValueError(
                 f"output_level must be an int in [-{n_levels}, {n_levels - 1}] (an index into "
                 f"levels, which has {n_levels} entries); got {lvl!r}"
@@ -497,7 +477,7 @@ class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         out = np.empty((n, len(self.modules_), T), dtype=np.int64)
         data = torch.from_numpy(Z.astype(np.float32))
         threads = self.num_threads
-        if threads is not None and (not _is_int(threads) or threads < 1):
+        if threads is not None and (not is_int(threads) or threads < 1):
             raise ValueError(f"num_threads must be None or an int >= 1; got {threads!r}")
         with torch_num_threads(threads), torch.no_grad():
             for start in range(0, n, _INFERENCE_BATCH):
