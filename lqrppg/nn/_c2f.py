@@ -17,7 +17,6 @@ through
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -25,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lqrppg.nn._checks import check_int, shape_of
 from lqrppg.nn._mamba import BiMambaBlock
 
 __all__ = [
@@ -34,16 +34,6 @@ __all__ = [
     "soft_reconstruct",
     "temporal_difference_stack",
 ]
-
-
-def _shape(t: Any) -> str:
-    return str(tuple(t.shape)) if isinstance(t, torch.Tensor) else type(t).__name__
-
-
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}; got {value!r}")
-    return int(value)
 
 
 class C2FOutput(NamedTuple):
@@ -94,10 +84,10 @@ def soft_reconstruct(y: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
     tensor([10.,  0.])
     """
     if not isinstance(y, torch.Tensor) or not y.is_floating_point():
-        raise ValueError(f"y must be a floating-point tensor; got {_shape(y)}")
+        raise ValueError(f"y must be a floating-point tensor; got {shape_of(y)}")
     if not isinstance(codebook, torch.Tensor) or codebook.ndim != 1 or codebook.numel() < 1:
         raise ValueError(
-            f"codebook must be a non-empty tensor of shape (K,); got {_shape(codebook)}"
+            f"codebook must be a non-empty tensor of shape (K,); got {shape_of(codebook)}"
         )
     # float16/bfloat16 (autocast) values are reconstructed in float32 and cast back
     dtype = torch.promote_types(y.dtype, torch.float32)
@@ -143,7 +133,7 @@ def temporal_difference_stack(x: torch.Tensor) -> torch.Tensor:
             [1., 1., 0., 0.]])
     """
     if not isinstance(x, torch.Tensor) or x.ndim != 5:
-        raise ValueError(f"expected a tensor of shape (batch, C, T, H, W); got {_shape(x)}")
+        raise ValueError(f"expected a tensor of shape (batch, C, T, H, W); got {shape_of(x)}")
     return _frame_differences(x.transpose(1, 2)).transpose(1, 2)
 
 
@@ -174,7 +164,7 @@ def rescale_attention_mask(mask: torch.Tensor, eps: float = 1e-8) -> torch.Tenso
     True
     """
     if not isinstance(mask, torch.Tensor) or mask.ndim < 2:
-        raise ValueError(f"mask must be a tensor of shape (..., H, W); got {_shape(mask)}")
+        raise ValueError(f"mask must be a tensor of shape (..., H, W); got {shape_of(mask)}")
     h, w = mask.shape[-2:]
     return mask * (0.5 * h * w) / (mask.sum(dim=(-2, -1), keepdim=True) + eps)
 
@@ -298,11 +288,11 @@ class C2FNet(nn.Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        self.seq_len = _check_int("seq_len", seq_len, 1)
-        self.dim = _check_int("dim", dim, 8)
+        self.seq_len = check_int("seq_len", seq_len, 1)
+        self.dim = check_int("dim", dim, 8)
         if self.dim % 8:
             raise ValueError(f"dim must be a multiple of 8; got {dim!r}")
-        self.n_blocks = _check_int("n_blocks", n_blocks, 1)
+        self.n_blocks = check_int("n_blocks", n_blocks, 1)
         n_levels = self.n_blocks + 1
         if codebooks is not None:
             codebooks = _codebook_list(codebooks, n_levels)
@@ -311,7 +301,7 @@ class C2FNet(nn.Module):
                 codebook_sizes = [2 ** (i + 1) for i in range(n_levels)]
             else:
                 codebook_sizes = [_n_values(c) for c in codebooks]
-        codebook_sizes = tuple(_check_int("codebook_sizes[i]", k, 1) for k in codebook_sizes)
+        codebook_sizes = tuple(check_int("codebook_sizes[i]", k, 1) for k in codebook_sizes)
         if len(codebook_sizes) != n_levels:
             raise ValueError(
                 f"codebook_sizes must hold n_blocks + 1 = {n_levels} sizes; got {codebook_sizes}"
@@ -414,14 +404,14 @@ class C2FNet(nn.Module):
         if not ok:
             raise ValueError(
                 "expected a tensor of shape (batch, 3, T, H, W) with H and W multiples of 8; "
-                f"got {_shape(x)}"
+                f"got {shape_of(x)}"
             )
         if not x.is_floating_point():
             raise ValueError(f"expected a floating-point clip; got dtype {x.dtype}")
         if x.shape[2] != self.seq_len:
             raise ValueError(
                 f"expected T={self.seq_len} frames (the positional embedding was learned for "
-                f"seq_len={self.seq_len}); got T={x.shape[2]} in input of shape {_shape(x)}"
+                f"seq_len={self.seq_len}); got T={x.shape[2]} in input of shape {shape_of(x)}"
             )
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:

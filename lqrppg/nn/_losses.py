@@ -14,6 +14,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from lqrppg.nn._checks import shape_of
+
 __all__ = [
     "bpm_power_spectrum",
     "frequency_cross_entropy",
@@ -22,13 +24,9 @@ __all__ = [
 ]
 
 
-def _shape(t: Any) -> str:
-    return str(tuple(t.shape)) if isinstance(t, torch.Tensor) else type(t).__name__
-
-
 def _check_batch(name: str, x: Any) -> None:
     if not isinstance(x, torch.Tensor) or x.ndim != 2:
-        raise ValueError(f"{name} must be a tensor of shape (batch, T), got {_shape(x)}.")
+        raise ValueError(f"{name} must be a tensor of shape (batch, T), got {shape_of(x)}.")
     if not x.is_floating_point():
         raise ValueError(f"{name} must have a floating-point dtype, got {x.dtype}.")
 
@@ -39,15 +37,15 @@ def _check_pair(pred: Any, target: Any) -> torch.Tensor:
     _check_batch("target", target)
     if pred.shape != target.shape:
         raise ValueError(
-            f"pred and target must have the same shape (batch, T), got {_shape(pred)} "
-            f"and {_shape(target)}."
+            f"pred and target must have the same shape (batch, T), got {shape_of(pred)} "
+            f"and {shape_of(target)}."
         )
     if pred.device != target.device:
         raise ValueError(
             f"pred and target must be on the same device, got {pred.device} and {target.device}."
         )
     if pred.shape[0] < 1:
-        raise ValueError(f"need at least one clip, got shape {_shape(pred)}.")
+        raise ValueError(f"need at least one clip, got shape {shape_of(pred)}.")
     return target.to(pred.dtype)
 
 
@@ -167,7 +165,7 @@ def neg_pearson_loss(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-8
     """
     target = _check_pair(pred, target)
     if pred.shape[1] < 2:
-        raise ValueError(f"need T >= 2 samples for a correlation, got shape {_shape(pred)}.")
+        raise ValueError(f"need T >= 2 samples for a correlation, got shape {shape_of(pred)}.")
     pc = pred - pred.mean(dim=1, keepdim=True)
     tc = target - target.mean(dim=1, keepdim=True)
     num = (pc * tc).sum(dim=1)

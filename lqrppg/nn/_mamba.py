@@ -27,6 +27,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
 
+from lqrppg.nn._checks import shape_of
+
 __all__ = [
     "BiMambaBlock",
     "MambaBlock",
@@ -35,10 +37,6 @@ __all__ = [
 ]
 
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
-
-
-def _shape(t: Any) -> str:
-    return str(tuple(t.shape)) if isinstance(t, torch.Tensor) else type(t).__name__
 
 
 def _check_scan_inputs(
@@ -54,22 +52,23 @@ def _check_scan_inputs(
         if not (t.is_floating_point()):
             raise ValueError(f"{name} must have a floating-point dtype, got {t.dtype}.")
     if u.ndim != 3:
-        raise ValueError(f"u must have shape (batch, L, d_inner), got shape {_shape(u)}.")
+        raise ValueError(f"u must have shape (batch, L, d_inner), got shape {shape_of(u)}.")
     b, L, d = u.shape
     if L < 1:
-        raise ValueError(f"u must hold at least one time step, got shape {_shape(u)}.")
+        raise ValueError(f"u must hold at least one time step, got shape {shape_of(u)}.")
     if A.ndim != 2 or A.shape[0] != d:
-        raise ValueError(f"A must have shape (d_inner={d}, d_state), got shape {_shape(A)}.")
+        raise ValueError(f"A must have shape (d_inner={d}, d_state), got shape {shape_of(A)}.")
     n = A.shape[1]
     expected = {"delta": (b, L, d), "B": (b, L, n), "C": (b, L, n)}
     names = {"delta": "(batch, L, d_inner)", "B": "(batch, L, d_state)", "C": "(batch, L, d_state)"}
     for name, shape in expected.items():
         if tuple(named[name].shape) != shape:
             raise ValueError(
-                f"{name} must have shape {names[name]} = {shape}, got shape {_shape(named[name])}."
+                f"{name} must have shape {names[name]} = {shape}, "
+                f"got shape {shape_of(named[name])}."
             )
     if D is not None and tuple(D.shape) != (d,):
-        raise ValueError(f"D must have shape (d_inner,) = ({d},), got shape {_shape(D)}.")
+        raise ValueError(f"D must have shape (d_inner,) = ({d},), got shape {shape_of(D)}.")
     devices = {t.device for t in named.values()}
     if len(devices) > 1:
         raise ValueError(
@@ -360,10 +359,10 @@ def _check_positive_int(name: str, value: Any) -> None:
 def _check_block_input(x: Any, d_model: int) -> None:
     if not isinstance(x, torch.Tensor) or x.ndim != 3 or x.shape[-1] != d_model:
         raise ValueError(
-            f"input must be a tensor of shape (batch, L, d_model={d_model}), got {_shape(x)}."
+            f"input must be a tensor of shape (batch, L, d_model={d_model}), got {shape_of(x)}."
         )
     if x.shape[1] < 1:
-        raise ValueError(f"input must hold at least one time step, got shape {_shape(x)}.")
+        raise ValueError(f"input must hold at least one time step, got shape {shape_of(x)}.")
 
 
 class _SelectiveSSM(nn.Module):

@@ -13,11 +13,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lqrppg.nn._checks import shape_of
+
 __all__ = ["PhysNet"]
-
-
-def _shape(t: Any) -> str:
-    return str(tuple(t.shape)) if isinstance(t, torch.Tensor) else type(t).__name__
 
 
 def _conv_block(
@@ -114,7 +112,7 @@ class PhysNet(nn.Module):
         if not ok:
             raise ValueError(
                 "expected a tensor of shape (batch, 3, T, H, W) with T a multiple of 4 and "
-                f"H, W >= 16; got {_shape(x)}"
+                f"H, W >= 16; got {shape_of(x)}"
             )
         if not x.is_floating_point():
             raise ValueError(f"expected a floating-point clip; got dtype {x.dtype}")

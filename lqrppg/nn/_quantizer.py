@@ -13,13 +13,13 @@ into T scalar codewords out of K:
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lqrppg.nn._checks import check_int, check_real, shape_of
 from lqrppg.nn._mamba import BiMambaBlock
 
 __all__ = [
@@ -50,26 +50,6 @@ class QuantizerOutput(NamedTuple):
     indices: torch.Tensor
     commitment_loss: torch.Tensor
     latent: torch.Tensor
-
-
-def _shape(t: Any) -> str:
-    return str(tuple(t.shape)) if isinstance(t, torch.Tensor) else type(t).__name__
-
-
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}; got {value!r}")
-    return int(value)
-
-
-def _check_real(name: str, value: Any, low: float, high: float, *, open_low: bool) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok:
-        ok = (value > low if open_low else value >= low) and value < high
-    if not ok:
-        lo = f"> {low}" if open_low else f">= {low}"
-        raise ValueError(f"{name} must be a number {lo} and < {high}; got {value!r}")
-    return float(value)
 
 
 class _StraightThrough(torch.autograd.Function):
@@ -147,14 +127,14 @@ class PulseLabelEncoder(nn.Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        self.length = _check_int("length", length, 1)
-        self.width = _check_int("width", width, 1)
-        kernel_size = _check_int("kernel_size", kernel_size, 1)
+        self.length = check_int("length", length, 1)
+        self.width = check_int("width", width, 1)
+        kernel_size = check_int("kernel_size", kernel_size, 1)
         dilations = tuple(dilations)
         if not dilations:
             raise ValueError("dilations must hold at least one dilation")
         for d in dilations:
-            _check_int("dilations[i]", d, 1)
+            check_int("dilations[i]", d, 1)
         factory = {"device": device, "dtype": dtype}
         self.convs = nn.ModuleList(
             nn.Conv1d(
@@ -178,7 +158,7 @@ class PulseLabelEncoder(nn.Module):
         """Encode ``x`` of shape (batch, length) to one scalar per time step (batch, length)."""
         if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[1] != self.length:
             raise ValueError(
-                f"input must be a tensor of shape (batch, T={self.length}), got {_shape(x)}; "
+                f"input must be a tensor of shape (batch, T={self.length}), got {shape_of(x)}; "
                 "the positional embedding was built for this T"
             )
         inp = x[:, None, :]
@@ -268,11 +248,11 @@ class ScalarEMAQuantizer(nn.Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        self.n_codes = _check_int("n_codes", n_codes, 1)
-        self.commitment = _check_real("commitment", commitment, 0.0, float("inf"), open_low=False)
-        self.decay = _check_real("decay", decay, 0.0, 1.0, open_low=False)
-        self.eps = _check_real("eps", eps, 0.0, float("inf"), open_low=True)
-        self.dead_code_threshold = _check_real(
+        self.n_codes = check_int("n_codes", n_codes, 1)
+        self.commitment = check_real("commitment", commitment, 0.0, float("inf"), open_low=False)
+        self.decay = check_real("decay", decay, 0.0, 1.0, open_low=False)
+        self.eps = check_real("eps", eps, 0.0, float("inf"), open_low=True)
+        self.dead_code_threshold = check_real(
             "dead_code_threshold", dead_code_threshold, 0.0, float("inf"), open_low=False
         )
         factory = {"device": device, "dtype": dtype}
@@ -392,7 +372,7 @@ class ScalarEMAQuantizer(nn.Module):
             before this call's update.
         """
         if not isinstance(z, torch.Tensor) or not z.is_floating_point():
-            raise ValueError(f"z must be a floating-point tensor, got {_shape(z)}")
+            raise ValueError(f"z must be a floating-point tensor, got {shape_of(z)}")
         if not bool(self.initialized):
             if not self.training:
                 raise RuntimeError(
