@@ -25,7 +25,7 @@ __all__ = ["preprocess_dataset"]
 
 #: Bumped whenever the output of the preprocessing changes for the same parameters, so that
 #: old cache entries are no longer found.
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 _NORMALIZE = ("standardize", "diffnormalize")
 _SUMMARY_COLUMNS = {
     "recording": "string",
@@ -116,7 +116,7 @@ def _describe(obj) -> Any:
 # one recording (runs in the workers)
 # --------------------------------------------------------------------------------------------
 def _video_steps(X: np.ndarray, cfg: dict) -> np.ndarray:
-    """Face crop, resize and normalise clips (n, T, H, W, 3) uint8 -> float32."""
+    """Face crop, resize and normalise clips (n, T, H, W, 3): float32, or as read (None)."""
     if cfg["face_cropper"] is not None:
         X = np.asarray(cfg["face_cropper"].transform(X))
     size = cfg["size"]
@@ -126,7 +126,7 @@ def _video_steps(X: np.ndarray, cfg: dict) -> np.ndarray:
         return VideoStandardizer().transform(X)
     if cfg["normalize"] == "diffnormalize":
         return DiffNormalizer().transform(X)
-    return X.astype(np.float32)
+    return np.asarray(X)
 
 
 def _label_steps(y: np.ndarray, cfg: dict) -> np.ndarray:
@@ -158,8 +158,9 @@ def _row(rec: Recording, **values) -> dict:
 
 def _empty(cfg: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     length = cfg["chunk_length"]
+    dtype = np.uint8 if cfg["normalize"] is None else np.float32
     return (
-        np.empty((0, length, 0, 0, 3), np.float32),
+        np.empty((0, length, 0, 0, 3), dtype),
         np.empty((0, length), np.float32),
         np.empty(0, np.int64),
     )
@@ -390,7 +391,9 @@ def preprocess_dataset(
         keeps the crop or frame size, which must then agree across recordings.
     normalize : {"standardize", "diffnormalize"} or None, default="standardize"
         Frames: z-score (:class:`VideoStandardizer`), normalised frame differences
-        (:class:`DiffNormalizer`), or None for the raw 0-255 intensities as float32.
+        (:class:`DiffNormalizer`), or None for the cropped and resized frames as they were
+        read (uint8 from every loader: a quarter of the memory of float32). The torch
+        estimators standardise each clip themselves, so None is what they need.
     label_normalize : {"standardize", "diffnormalize"} or None, default="standardize"
         Labels: :func:`lqrppg.signal.standardize` or :func:`lqrppg.signal.diff_normalize`,
         or None for the raw contact-PPG values.
@@ -420,7 +423,8 @@ def preprocess_dataset(
     Returns
     -------
     Bunch
-        - ``X``: ndarray (n_clips, chunk_length, h, w, 3) float32.
+        - ``X``: ndarray (n_clips, chunk_length, h, w, 3), float32 (uint8 with
+          ``normalize=None``).
         - ``y``: ndarray (n_clips, chunk_length) float32, the contact PPG at the frames.
         - ``groups``: ndarray (n_clips,) str, subject of each clip (for ``GroupKFold``).
         - ``clip_index``: DataFrame, one row per clip: ``recording``, ``subject``, ``start``
@@ -552,7 +556,8 @@ def _assemble(recordings, results, name, fs, chunk_length, size, params, cache_p
         y = np.concatenate([res["y"] for res in made])
     else:
         hw = size if size is not None else (0, 0)
-        X = np.empty((0, chunk_length, *hw, 3), np.float32)
+        dtype = np.uint8 if params["normalize"] is None else np.float32
+        X = np.empty((0, chunk_length, *hw, 3), dtype)
         y = np.empty((0, chunk_length), np.float32)
     counts = [len(res["X"]) for res in results]
     clip_index = pd.DataFrame(

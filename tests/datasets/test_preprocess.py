@@ -232,7 +232,8 @@ def test_every_loader_feeds_the_preprocessing(tmp_path, videos, writers):
         assert out.X.shape == (2, 20, 16, 16, 3), sub
         assert out.summary.n_frames_dropped.tolist() == [5]
         np.testing.assert_allclose(out.y[1], standardize(rec.ppg)[20:40], atol=1e-5)
-        # normalize=None keeps the resized intensities.
+        # normalize=None keeps the resized intensities, as uint8.
+        assert out.X.dtype == np.uint8, sub
         ref = cv2.resize(rec.frames[20], (16, 16), interpolation=cv2.INTER_AREA)
         np.testing.assert_array_equal(out.X[1, 0], ref)
 
