@@ -1,4 +1,4 @@
-"""Command line: ``lqrppg demo`` and ``lqrppg predict`` (train and evaluate come with the model)."""
+"""Command line: ``lqrppg demo``, ``predict``, ``train`` and ``evaluate``."""
 
 from __future__ import annotations
 
@@ -98,6 +98,144 @@ def _build_parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--plot", metavar="PNG", help="write a figure: waveform, spectrum, windowed HR"
     )
+
+    datasets = ["ubfc-rppg", "pure", "cohface", "mmpd"]
+    train = sub.add_parser(
+        "train",
+        help="fit an LQ-rPPG model on a video dataset and save it",
+        description=(
+            "Load a dataset, crop the face of every recording (box from its first frame), "
+            "resize, cut into clips, fit LQRPPGRegressor with the subjects as groups (the "
+            "best epoch is picked on held-out subjects) and save the model for "
+            "'lqrppg predict --model' and 'lqrppg evaluate --model'. Every recording and "
+            "clip is accounted for in a printed summary. "
+            "Exit codes: 0 success, 1 no clip could be made, 2 bad input."
+        ),
+    )
+    train.add_argument("--dataset", required=True, choices=datasets, help="dataset layout")
+    train.add_argument("--path", required=True, help="the dataset's root folder")
+    train.add_argument("--out", required=True, metavar="MODEL", help="file to save the model to")
+    train.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    train.add_argument("--subjects", nargs="+", metavar="ID", help="only these subjects")
+    train.add_argument(
+        "--size",
+        nargs="+",
+        type=int,
+        default=[128],
+        metavar="N",
+        help="face-crop size: N (square) or H W, multiples of 8 (128)",
+    )
+    train.add_argument("--chunk-length", type=int, default=160, help="frames per clip (160)")
+    train.add_argument(
+        "--overlap", type=int, default=0, help="frames shared by consecutive clips (0)"
+    )
+    train.add_argument(
+        "--face",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="crop the face (Haar cascade on each recording's first frame); --no-face "
+        "resizes the whole frame",
+    )
+    train.add_argument("--epochs", type=int, default=50, help="training epochs (50)")
+    train.add_argument("--batch-size", type=int, default=16, help="clips per batch (16)")
+    train.add_argument("--lr", type=float, default=3e-4, help="peak learning rate (3e-4)")
+    train.add_argument("--dim", type=int, default=64, help="token width of the model (64)")
+    train.add_argument(
+        "--quantizer-epochs", type=int, default=30, help="label-quantizer epochs per level (30)"
+    )
+    train.add_argument(
+        "--label-quantization",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="train on quantized pseudo labels (--no-label-quantization: the ablation, "
+        "raw standardised labels)",
+    )
+    train.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="temporal resampling and flip augmentation",
+    )
+    train.add_argument(
+        "--validation-fraction",
+        type=float,
+        default=0.2,
+        help="fraction of the subjects held out to pick the best epoch (0.2)",
+    )
+    train.add_argument(
+        "--patience", type=int, default=10, help="epochs without improvement before stopping"
+    )
+    train.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda (auto)")
+    train.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    train.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    train.add_argument(
+        "--n-jobs", type=int, default=1, help="recordings preprocessed in parallel (1)"
+    )
+    train.add_argument("--cache-dir", help="cache of preprocessed clips (none)")
+    train.add_argument("--summary", metavar="CSV", help="write the preprocessing summary")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="heart-rate metrics of a saved model and baselines on a video dataset",
+        description=(
+            "Crop, resize and cut every recording of a dataset into clips that cover it, "
+            "predict the pulse with a saved model (clips joined by overlap-add) and/or "
+            "unsupervised methods (on the whole recording's face trace), and compare the HR "
+            "of each recording (or --window) with the HR of its contact PPG: MAE, RMSE, "
+            "MAPE, Pearson r and SNR with standard errors. "
+            "Exit codes: 0 success, 1 nothing could be scored, 2 bad input."
+        ),
+    )
+    evaluate.add_argument("--dataset", required=True, choices=datasets, help="dataset layout")
+    evaluate.add_argument("--path", required=True, help="the dataset's root folder")
+    evaluate.add_argument("--model", metavar="PATH", help="model saved by 'lqrppg train'")
+    evaluate.add_argument(
+        "--method",
+        nargs="+",
+        choices=["lqrppg", "pos", "chrom", "green", "lgi", "pbv", "ica", "omit"],
+        default=None,
+        help="methods to score, one row each (default lqrppg with --model, else pos)",
+    )
+    evaluate.add_argument("--subjects", nargs="+", metavar="ID", help="only these subjects")
+    evaluate.add_argument(
+        "--size",
+        nargs="+",
+        type=int,
+        default=[128],
+        metavar="N",
+        help="face-crop size without --model (128); with a model, the model's",
+    )
+    evaluate.add_argument(
+        "--face",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="crop the face (box from each recording's first frame)",
+    )
+    evaluate.add_argument(
+        "--window",
+        type=float,
+        default=None,
+        metavar="S",
+        help="score windows of S seconds (default: one HR per recording)",
+    )
+    evaluate.add_argument(
+        "--step", type=float, default=None, metavar="S", help="window step (the window)"
+    )
+    evaluate.add_argument(
+        "--band",
+        nargs=2,
+        type=float,
+        default=(45.0, 150.0),
+        metavar=("LOW", "HIGH"),
+        help="heart-rate band in bpm (45 150)",
+    )
+    evaluate.add_argument(
+        "--n-jobs", type=int, default=1, help="recordings preprocessed in parallel (1)"
+    )
+    evaluate.add_argument("--cache-dir", help="cache of preprocessed clips (none)")
+    evaluate.add_argument("--out", metavar="CSV", help="write the per-recording/window rows")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser
 
 
@@ -130,6 +268,55 @@ def main(argv: list[str] | None = None) -> int:
             fps=args.fps,
             out=args.out,
             plot=args.plot,
+        )
+    if args.command == "train":
+        from ._train import run_train
+
+        return run_train(
+            args.dataset,
+            args.path,
+            args.out,
+            subjects=args.subjects,
+            size=args.size,
+            chunk_length=args.chunk_length,
+            overlap=args.overlap,
+            face=args.face,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            dim=args.dim,
+            quantizer_epochs=args.quantizer_epochs,
+            use_label_quantization=args.label_quantization,
+            augment=args.augment,
+            validation_fraction=args.validation_fraction,
+            patience=args.patience,
+            device=args.device,
+            threads=args.threads,
+            seed=args.seed,
+            n_jobs=args.n_jobs,
+            cache_dir=args.cache_dir,
+            summary=args.summary,
+            overwrite=args.overwrite,
+            verbose=0 if args.quiet else 1,
+        )
+    if args.command == "evaluate":
+        from ._evaluate import run_evaluate
+
+        return run_evaluate(
+            args.dataset,
+            args.path,
+            model=args.model,
+            methods=args.method,
+            subjects=args.subjects,
+            size=args.size,
+            face=args.face,
+            window=args.window,
+            step=args.step,
+            band=args.band,
+            n_jobs=args.n_jobs,
+            cache_dir=args.cache_dir,
+            out=args.out,
+            verbose=0 if args.quiet else 1,
         )
     raise AssertionError(f"unhandled command {args.command!r}")  # pragma: no cover
 

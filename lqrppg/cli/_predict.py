@@ -48,7 +48,6 @@ not available).
 from __future__ import annotations
 
 import math
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -67,6 +66,7 @@ from ..video import (
     stream_predict,
     video_info,
 )
+from ._common import InputError, check_band_bpm, check_output, print_error, print_warning
 
 __all__ = ["CONFIDENCE_THRESHOLDS", "METHODS", "confidence_label", "run_predict"]
 
@@ -90,10 +90,6 @@ _MAX_OVERLAP_S = 2.0
 _PLOT_SECONDS = 60.0
 
 
-class _InputError(Exception):
-    """A problem with the arguments or the input: message and exit code 2, no traceback."""
-
-
 def confidence_label(snr_db: float) -> str:
     """Confidence label of a heart-rate estimate from its SNR in dB.
 
@@ -112,37 +108,11 @@ def confidence_label(snr_db: float) -> str:
 
 
 def _err(message: str) -> None:
-    print(f"lqrppg predict: error: {message}", file=sys.stderr)
+    print_error("predict", message)
 
 
 def _warn(message: str) -> None:
-    print(f"lqrppg predict: warning: {message}", file=sys.stderr)
-
-
-def _check_output(path, option: str) -> Path | None:
-    if path is None:
-        return None
-    p = Path(path)
-    if not p.parent.is_dir():
-        raise _InputError(f"{option}: folder {str(p.parent)!r} does not exist")
-    return p
-
-
-def _check_band(band, fps: float) -> tuple[float, float]:
-    low, high = (float(b) for b in band)
-    if not (np.isfinite(low) and np.isfinite(high) and 0 < low < high):
-        raise _InputError(f"--band needs 0 < LOW < HIGH in beats per minute; got {low:g} {high:g}")
-    if high <= 10:
-        raise _InputError(
-            f"--band is in beats per minute (e.g. 45 150); got {low:g} {high:g}, which look "
-            f"like Hz: did you mean {60 * low:g} {60 * high:g}?"
-        )
-    if high / 60.0 >= fps / 2:
-        raise _InputError(
-            f"--band upper edge {high:g} bpm is at or above the Nyquist rate of this video "
-            f"({30 * fps:g} bpm at {fps:g} fps)"
-        )
-    return low / 60.0, high / 60.0
+    print_warning("predict", message)
 
 
 # -- the trained model ------------------------------------------------------------------------
@@ -151,21 +121,21 @@ def _load_model(path):
     try:
         from ..models import LQRPPGRegressor
     except ImportError:
-        raise _InputError(
+        raise InputError(
             "the lqrppg model is not available in this build (lqrppg.models.LQRPPGRegressor "
             "cannot be imported); use --method pos or another unsupervised method"
         ) from None
     if path is None:
-        raise _InputError(
+        raise InputError(
             "--method lqrppg needs --model PATH, a model saved with LQRPPGRegressor.save"
         )
     p = Path(path)
     if not p.is_file():
-        raise _InputError(f"model file not found: {str(p)!r}")
+        raise InputError(f"model file not found: {str(p)!r}")
     try:
         model = LQRPPGRegressor.load(p)
     except Exception as exc:  # any failure to load is a problem with the user's file
-        raise _InputError(f"cannot load an lqrppg model from {str(p)!r}: {exc}") from None
+        raise InputError(f"cannot load an lqrppg model from {str(p)!r}: {exc}") from None
     # The fitted clip length and frame size: clips are cut and face crops resized to them.
     n_t, (height, width) = model.n_frames_, model.frame_shape_
     return model, int(n_t), (int(height), int(width))
@@ -177,7 +147,7 @@ def _model_predict_fn(model, n_t: int):
     def predict(clip: np.ndarray) -> np.ndarray:
         frames = clip[0]
         if len(frames) < n_t:
-            raise _InputError(
+            raise InputError(
                 f"the video has {len(frames)} frames, fewer than the {n_t} frames of one "
                 "clip of the model"
             )
@@ -224,9 +194,9 @@ def _chunk_seconds(chunk, info, min_frames: int) -> float:
     floor_s = max(_MIN_CHUNK_S, min_frames / info.fps)
     if chunk is not None:
         if not (np.isfinite(chunk) and chunk > 0):
-            raise _InputError(f"--chunk must be a positive number of seconds; got {chunk:g}")
+            raise InputError(f"--chunk must be a positive number of seconds; got {chunk:g}")
         if chunk * info.fps < min_frames:
-            raise _InputError(
+            raise InputError(
                 f"--chunk {chunk:g} s is shorter than one model clip ({min_frames} frames = "
                 f"{min_frames / info.fps:g} s)"
             )
@@ -258,7 +228,7 @@ def run_predict(
     """
     try:
         return _run(video, method, model, window, step, chunk, face, band, fps, out, plot)
-    except _InputError as exc:
+    except InputError as exc:
         _err(str(exc))
         return 2
 
@@ -268,21 +238,21 @@ def _run(video, method, model_path, window, step, chunk, face, band, fps, out, p
     if method is None:
         method = "lqrppg" if model_path is not None else "pos"
     if method != "lqrppg" and model_path is not None:
-        raise _InputError(f"--model is only used with --method lqrppg, not --method {method}")
+        raise InputError(f"--model is only used with --method lqrppg, not --method {method}")
     if not (np.isfinite(window) and window > 0):
-        raise _InputError(f"--window must be a positive number of seconds; got {window:g}")
+        raise InputError(f"--window must be a positive number of seconds; got {window:g}")
     step = window if step is None else step
     if not (np.isfinite(step) and step > 0):
-        raise _InputError(f"--step must be a positive number of seconds; got {step:g}")
+        raise InputError(f"--step must be a positive number of seconds; got {step:g}")
     if fps is not None and not (np.isfinite(fps) and fps > 0):
-        raise _InputError(f"--fps must be a positive number of frames per second; got {fps:g}")
-    out_path = _check_output(out, "--out")
-    plot_path = _check_output(plot, "--plot")
+        raise InputError(f"--fps must be a positive number of frames per second; got {fps:g}")
+    out_path = check_output(out, "--out")
+    plot_path = check_output(plot, "--plot")
     try:
         info = video_info(video, fps=fps)
     except (FileNotFoundError, ValueError) as exc:
-        raise _InputError(str(exc)) from None
-    band_hz = _check_band(band, info.fps)
+        raise InputError(str(exc)) from None
+    band_hz = check_band_bpm(band, info.fps)
 
     if method == "lqrppg":
         model, n_t, size = _load_model(model_path)
@@ -310,7 +280,7 @@ def _run(video, method, model_path, window, step, chunk, face, band, fps, out, p
                 fps=fps,
             )
         except (FileNotFoundError, ValueError) as exc:
-            raise _InputError(str(exc)) from None
+            raise InputError(str(exc)) from None
     rate = float(result.fps)
     wave = result.waveform
     n = wave.size
@@ -357,12 +327,12 @@ def _run(video, method, model_path, window, step, chunk, face, band, fps, out, p
         wave[bad] = np.interp(idx[bad], idx[~bad], wave[~bad])
     n_win = round(window * rate)
     if n_win > n:
-        raise _InputError(
+        raise InputError(
             f"the video is {n / rate:.1f} s long ({n} frames), shorter than the heart-rate "
             f"window (--window {window:g} s); use --window {math.floor(n / rate)} or less"
         )
     if n_win < 8:
-        raise _InputError(f"--window {window:g} s is only {n_win} frames; use a longer window")
+        raise InputError(f"--window {window:g} s is only {n_win} frames; use a longer window")
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EstimationWarning)  # NaN is reported as "no estimate"

@@ -1,0 +1,97 @@
+"""What the commands share: input errors, messages, output paths, bands and datasets."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "DATASETS",
+    "InputError",
+    "check_band_bpm",
+    "check_output",
+    "load_dataset",
+    "parse_size",
+    "print_error",
+    "print_warning",
+]
+
+#: Dataset names on the command line -> loader names in :mod:`lqrppg.datasets`.
+DATASETS = {
+    "ubfc-rppg": "load_ubfc_rppg",
+    "pure": "load_pure",
+    "cohface": "load_cohface",
+    "mmpd": "load_mmpd",
+}
+
+
+class InputError(Exception):
+    """A problem with the arguments or the input: message and exit code 2, no traceback."""
+
+
+def print_error(command: str, message: str) -> None:
+    print(f"lqrppg {command}: error: {message}", file=sys.stderr)
+
+
+def print_warning(command: str, message: str) -> None:
+    print(f"lqrppg {command}: warning: {message}", file=sys.stderr)
+
+
+def check_output(path, option: str, *, overwrite: bool = True) -> Path | None:
+    """The path of an output file whose folder exists (checked before any long work)."""
+    if path is None:
+        return None
+    p = Path(path)
+    if not p.parent.is_dir():
+        raise InputError(f"{option}: folder {str(p.parent)!r} does not exist")
+    if p.is_dir():
+        raise InputError(f"{option}: {str(p)!r} is a folder; expected a file name")
+    if not overwrite and p.exists():
+        raise InputError(f"{option}: {str(p)!r} exists; pass --overwrite to replace it")
+    return p
+
+
+def check_band_bpm(band, fps: float) -> tuple[float, float]:
+    """A heart-rate band given in beats per minute -> (low, high) in Hz, checked."""
+    low, high = (float(b) for b in band)
+    if not (np.isfinite(low) and np.isfinite(high) and 0 < low < high):
+        raise InputError(f"--band needs 0 < LOW < HIGH in beats per minute; got {low:g} {high:g}")
+    if high <= 10:
+        raise InputError(
+            f"--band is in beats per minute (e.g. 45 150); got {low:g} {high:g}, which look "
+            f"like Hz: did you mean {60 * low:g} {60 * high:g}?"
+        )
+    if high / 60.0 >= fps / 2:
+        raise InputError(
+            f"--band upper edge {high:g} bpm is at or above the Nyquist rate of this video "
+            f"({30 * fps:g} bpm at {fps:g} fps)"
+        )
+    return low / 60.0, high / 60.0
+
+
+def load_dataset(name: str, path, subjects=None):
+    """The loader's Bunch of dataset ``name`` at ``path``; loader errors are input errors."""
+    from .. import datasets
+
+    if name not in DATASETS:  # argparse's choices make this unreachable from the shell
+        raise InputError(f"--dataset must be one of {sorted(DATASETS)}; got {name!r}")
+    loader = getattr(datasets, DATASETS[name])
+    try:
+        return loader(path, subjects=subjects)
+    except (FileNotFoundError, NotADirectoryError, ValueError) as exc:
+        raise InputError(f"cannot load {name} from {str(path)!r}: {exc}") from None
+
+
+def parse_size(size) -> tuple[int, int]:
+    """``--size``: one value (square) or height and width, multiples of 8 for the model."""
+    values = [int(v) for v in size]
+    if len(values) == 1:
+        values = values * 2
+    if len(values) != 2 or min(values) < 8 or any(v % 8 for v in values):
+        raise InputError(
+            "--size takes one or two multiples of 8 of at least 8 (frame height and width "
+            f"for the model's stem); got {' '.join(str(v) for v in size)}"
+        )
+    return values[0], values[1]

@@ -1,0 +1,315 @@
+"""``lqrppg evaluate``: heart-rate metrics of a trained model and of baselines on a dataset.
+
+Protocol
+--------
+Every recording is read by the dataset's loader, face-cropped (box from its first frame,
+Haar cascade, enlarged 1.5 times), resized to the model's input size (``--size`` without a
+model) and cut into clips of the model's length (160 frames without a model) that cover the
+whole recording: the last clip ends on the last frame (``remainder="last"``), so no frame is
+left out. Recordings are processed a few at a time (``--n-jobs`` of them in parallel), so
+memory is bounded by a few recordings, not by the dataset.
+
+- The model predicts each clip; the clip waveforms are joined by a Hann-weighted
+  overlap-add (:func:`lqrppg.video.overlap_add`) into one waveform per recording.
+- The unsupervised methods (POS, CHROM, ...) run on the mean RGB trace of the whole
+  recording (the face crop averaged per frame, the clips joined), as rPPG-Toolbox evaluates
+  them: one pass over the video, not one per clip.
+- Heart rate, per recording (default) or per window (``--window S``, advanced by
+  ``--step S``): :func:`lqrppg.signal.estimate_hr` (detrend, band-pass, spectral peak) of
+  the predicted waveform and, the same way, of the contact PPG over the same frames: the
+  reference. SNR of the prediction around the reference HR (:func:`lqrppg.signal.snr`).
+- Metrics per method: :func:`lqrppg.metrics.evaluate_hr` (MAE, RMSE, MAPE, Pearson r, SNR,
+  with standard errors over recordings or windows). A prediction without an estimate (NaN)
+  is left out of the method's metrics and counted in its ``n_nan`` column; a recording or
+  window whose contact PPG gives no HR is left out for every method and reported.
+
+Exit codes: 0 success; 1 no heart rate could be scored; 2 bad arguments or input.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+
+import numpy as np
+
+from ._common import (
+    InputError,
+    check_band_bpm,
+    check_output,
+    load_dataset,
+    parse_size,
+    print_error,
+    print_warning,
+)
+
+__all__ = ["evaluate_recording", "run_evaluate"]
+
+_DEFAULT_CHUNK = 160
+
+
+def _err(message: str) -> None:
+    print_error("evaluate", message)
+
+
+def _warn(message: str) -> None:
+    print_warning("evaluate", message)
+
+
+def _segments(n: int, fs: float, window: float | None, step: float | None):
+    """(start, stop) frame spans scored in a recording of ``n`` frames."""
+    if window is None:
+        return [(0, n)]
+    n_win = round(window * fs)
+    n_step = max(1, round((window if step is None else step) * fs))
+    if n_win > n:
+        return []
+    return [(s, s + n_win) for s in range(0, n - n_win + 1, n_step)]
+
+
+def evaluate_recording(waveforms: dict, ppg, fs: float, band, segments) -> list[dict]:
+    """Score the waveforms of one recording against its contact PPG, segment by segment.
+
+    Parameters
+    ----------
+    waveforms : dict of str to ndarray of shape (n_frames,)
+        Predicted pulse per method.
+    ppg : ndarray of shape (n_frames,)
+        Contact PPG at the frames (the reference).
+    fs : float
+        Frame rate in Hz.
+    band : (float, float)
+        Heart-rate band in Hz.
+    segments : list of (int, int)
+        Frame spans ``[start, stop)`` to score.
+
+    Returns
+    -------
+    list of dict
+        One row per method and segment: ``method``, ``start_s``, ``end_s``, ``hr_true``,
+        ``hr_pred``, ``snr_db`` (NaN where there is no estimate).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lqrppg.cli._evaluate import evaluate_recording
+    >>> t = np.arange(600) / 30.0
+    >>> ppg = np.sin(2 * np.pi * 1.2 * t)
+    >>> rows = evaluate_recording({"a": np.sin(2 * np.pi * 1.25 * t)}, ppg, 30.0, (0.75, 2.5),
+    ...                           [(0, 600)])
+    >>> round(rows[0]["hr_true"], 1), round(rows[0]["hr_pred"], 1)
+    (72.0, 75.0)
+    """
+    from ..signal import bandpass, detrend, estimate_hr, snr
+
+    lam = 100.0 * (fs / 30.0) ** 2
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no estimate is a NaN, counted by the caller
+        for start, stop in segments:
+            hr_true = float(estimate_hr(ppg[start:stop], fs, band=band))
+            for method, wave in waveforms.items():
+                seg = wave[start:stop]
+                hr_pred = float(estimate_hr(seg, fs, band=band))
+                snr_db = math.nan
+                if np.isfinite(hr_true) and np.all(np.isfinite(seg)):
+                    filtered = bandpass(detrend(seg, lam=lam), fs, band=band)
+                    snr_db = float(snr(filtered, hr_true, fs, band=band))
+                rows.append(
+                    {
+                        "method": method,
+                        "start_s": start / fs,
+                        "end_s": stop / fs,
+                        "hr_true": hr_true,
+                        "hr_pred": hr_pred,
+                        "snr_db": snr_db,
+                    }
+                )
+    return rows
+
+
+def _metrics_table(results, methods):
+    import pandas as pd
+
+    from ..metrics import evaluate_hr
+
+    table = []
+    for method in methods:
+        rows = results[(results["method"] == method) & np.isfinite(results["hr_true"])]
+        ok = np.isfinite(rows["hr_pred"].to_numpy())
+        entry = {"method": method, "n": int(ok.sum()), "n_nan": int((~ok).sum())}
+        if ok.sum() >= 2:
+            snrs = rows["snr_db"].to_numpy()[ok]
+            m = evaluate_hr(
+                rows["hr_true"].to_numpy()[ok],
+                rows["hr_pred"].to_numpy()[ok],
+                snr=snrs if np.isfinite(snrs).all() else None,
+            )
+            for key in m.index:
+                entry[key] = m.loc[key, "value"]
+                if key in ("MAE", "RMSE"):
+                    entry[f"{key}_se"] = m.loc[key, "std_error"]
+        elif ok.sum() == 1:
+            err = abs(rows["hr_pred"].to_numpy()[ok] - rows["hr_true"].to_numpy()[ok])
+            entry.update(MAE=float(err[0]), RMSE=float(err[0]))
+        table.append(entry)
+    columns = ["method", "MAE", "MAE_se", "RMSE", "RMSE_se", "MAPE", "Pearson", "SNR", "n"]
+    return pd.DataFrame(table).reindex(columns=[*columns, "n_nan"])
+
+
+def run_evaluate(
+    dataset: str,
+    path,
+    *,
+    model=None,
+    methods=None,
+    subjects=None,
+    size=(128,),
+    face: bool = True,
+    window: float | None = None,
+    step: float | None = None,
+    band=(45.0, 150.0),
+    n_jobs: int = 1,
+    cache_dir=None,
+    out=None,
+    verbose: int = 1,
+) -> int:
+    """HR metrics of a saved model and/or unsupervised methods on a dataset; print them.
+
+    Parameters mirror the command-line options (``lqrppg evaluate --help``). Returns the
+    process exit code (0, 1 or 2, see the module notes).
+    """
+    try:
+        return _run(**{k: v for k, v in locals().items()})
+    except InputError as exc:
+        _err(str(exc))
+        return 2
+
+
+def _run(
+    dataset, path, model, methods, subjects, size, face, window, step, band, n_jobs,
+    cache_dir, out, verbose,
+) -> int:  # fmt: skip
+    import pandas as pd
+
+    from ..datasets import preprocess_dataset
+    from ..video import overlap_add
+    from ._predict import METHODS, _load_model
+    from ._train import print_preprocessing
+
+    t0 = time.perf_counter()
+    if methods is None:
+        methods = ["lqrppg"] if model is not None else ["pos"]
+    methods = list(dict.fromkeys(methods))
+    unknown = [m for m in methods if m != "lqrppg" and m not in METHODS]
+    if unknown:
+        raise InputError(f"unknown --method {unknown}; expected lqrppg or {sorted(METHODS)}")
+    if "lqrppg" in methods and model is None:
+        raise InputError("--method lqrppg needs --model PATH, a model saved by lqrppg train")
+    if "lqrppg" not in methods and model is not None:
+        raise InputError("--model is given but --method does not include lqrppg")
+    for name, value in (("--window", window), ("--step", step)):
+        if value is not None and not (np.isfinite(value) and value > 0):
+            raise InputError(f"{name} must be a positive number of seconds; got {value:g}")
+    if step is not None and window is None:
+        raise InputError("--step needs --window (without it each recording is one segment)")
+    if n_jobs == 0:
+        raise InputError("--n-jobs must not be 0 (1: one process, -1: all cores)")
+    out_path = check_output(out, "--out")
+
+    if model is not None:
+        est, chunk, hw = _load_model(model)
+    else:
+        est, chunk, hw = None, _DEFAULT_CHUNK, parse_size(size)
+    data = load_dataset(dataset, path, subjects)
+    band_hz = check_band_bpm(band, float(data.fs))
+    names = [("LQ-rPPG" if m == "lqrppg" else METHODS[m].__name__) for m in methods]
+    print(
+        f"{data.name}: {len(data.recordings)} recordings of {len(data.subjects)} subjects "
+        f"from {data.path}; methods {', '.join(names)}; clips of {chunk} frames at "
+        f"{hw[0]}x{hw[1]}"
+    )
+
+    per_batch = max(1, n_jobs if n_jobs > 0 else 2)
+    rows, summaries = [], []
+    recs = data.recordings
+    for b in range(0, len(recs), per_batch):
+        part = {"recordings": recs[b : b + per_batch], "name": data.name, "fs": data.fs}
+        part["path"] = data.path
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="preprocess_dataset:", category=UserWarning)
+            try:
+                prep = preprocess_dataset(
+                    part,
+                    chunk_length=chunk,
+                    remainder="last",
+                    face_cropper="default" if face else None,
+                    size=hw,
+                    normalize=None,
+                    label_normalize=None,
+                    cache_dir=cache_dir,
+                    n_jobs=n_jobs,
+                    progress=False,
+                )
+            except ValueError as exc:
+                raise InputError(str(exc)) from None
+        summaries.append(prep.summary)
+        for rec in prep.summary.itertuples():
+            sel = np.flatnonzero(prep.clip_index["recording"].to_numpy() == rec.recording)
+            if len(sel) == 0:
+                continue
+            n, fs = int(rec.n_frames), float(rec.fps)
+            starts = prep.clip_index["start"].to_numpy()[sel]
+            ppg = overlap_add(prep.y[sel], starts, n)
+            waves = {}
+            traces = None
+            for m, name in zip(methods, names, strict=True):
+                if m == "lqrppg":
+                    waves[name] = overlap_add(est.predict(prep.X[sel]), starts, n)
+                    continue
+                if traces is None:
+                    from ..baselines import spatial_mean
+
+                    clip_traces = spatial_mean(prep.X[sel])
+                    traces = np.stack(
+                        [overlap_add(clip_traces[..., c], starts, n) for c in range(3)], -1
+                    )
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # a NaN waveform is counted as n_nan
+                    waves[name] = METHODS[m](fs=fs, band=band_hz).predict(traces[None])[0]
+            segs = _segments(n, fs, window, step)
+            for row in evaluate_recording(waves, ppg, fs, band_hz, segs):
+                row.update(recording=rec.recording, subject=rec.subject)
+                rows.append(row)
+        if verbose:
+            done = min(b + per_batch, len(recs))
+            print(f"  {done}/{len(recs)} recordings ({time.perf_counter() - t0:.0f} s)")
+
+    summary = pd.concat(summaries, ignore_index=True)
+    print_preprocessing(summary, "evaluate")
+    if window is not None:
+        short = summary[summary["n_frames"].notna() & (summary["n_frames"] < window * data.fs)]
+        for rec in short.itertuples():
+            _warn(f"{rec.recording}: {rec.n_frames} frames, shorter than one --window; not scored")
+    columns = ["method", "recording", "subject", "start_s", "end_s", "hr_true", "hr_pred"]
+    results = pd.DataFrame(rows, columns=[*columns, "snr_db"])
+    no_ref = results.loc[~np.isfinite(results["hr_true"].astype(float))]
+    if len(no_ref):
+        spans = no_ref.drop_duplicates(["recording", "start_s"])
+        _warn(
+            f"{len(spans)} segments have no reference HR (the contact PPG has no pulse in the "
+            "band) and are left out for every method: "
+            + ", ".join(
+                f"{r.recording} {r.start_s:.0f}-{r.end_s:.0f} s" for r in spans[:5].itertuples()
+            )
+        )
+    if out_path is not None:
+        results.to_csv(out_path, index=False, float_format="%.6g")
+        print(f"per-{'window' if window else 'recording'} results: {out_path.resolve()}")
+    table = _metrics_table(results, names)
+    unit = f"{window:g} s windows" if window is not None else "recordings"
+    print(f"\nheart-rate metrics over {unit} (MAE, RMSE in bpm; MAPE in %; SNR in dB):")
+    print(table.to_string(index=False, na_rep="-", float_format="{:.2f}".format))
+    print(f"done in {time.perf_counter() - t0:.1f} s")
+    return 0 if (table["n"] > 0).any() else 1

@@ -1,0 +1,227 @@
+"""``lqrppg train``: fit an LQ-rPPG model on a video dataset and save it.
+
+The dataset is read by its loader (:mod:`lqrppg.datasets`), every recording is face-cropped,
+resized and cut into clips of ``--chunk-length`` frames by
+:func:`lqrppg.datasets.preprocess_dataset` (in parallel with ``--n-jobs``, cached with
+``--cache-dir``), and :class:`lqrppg.LQRPPGRegressor` is fitted on the clips with the
+subjects as groups, so that the validation clips that pick the best epoch come from
+subjects the model does not train on. The fitted model is written with
+:meth:`~lqrppg.LQRPPGRegressor.save` and can be used by ``lqrppg predict --model`` and
+``lqrppg evaluate --model``.
+
+Choices made here, and why
+--------------------------
+Frames
+    Face box from each recording's first frame (Haar cascade, enlarged 1.5 times; a
+    recording with no face found is skipped and reported), resized to ``--size`` with
+    ``INTER_AREA``, kept as uint8: the model standardises every clip itself, the same way
+    at training and at prediction time, and uint8 clips take a quarter of float32's memory
+    (the whole training set is held in memory: about 2.4 GB for 42 one-minute recordings at
+    128 x 128).
+Labels
+    The contact PPG resampled to the frame times by the loader, as read; the model
+    standardises each clip's label.
+Frame rate
+    The model's ``fs`` (its heart-rate band and frequency loss) is the dataset's nominal
+    frame rate; a warning names recordings read at a rate more than 2 % away from it.
+Accounting
+    The preprocessing summary (recordings and clips made, skipped and why) is printed before
+    training and can be written with ``--summary CSV``; nothing is dropped without a line
+    in it.
+
+Exit codes: 0 success; 1 no clip could be made from the dataset; 2 bad arguments or input.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+from ._common import (
+    InputError,
+    check_output,
+    load_dataset,
+    parse_size,
+    print_error,
+    print_warning,
+)
+
+__all__ = ["print_preprocessing", "run_train"]
+
+_FPS_TOLERANCE = 0.02
+
+
+def _err(message: str) -> None:
+    print_error("train", message)
+
+
+def _warn(message: str) -> None:
+    print_warning("train", message)
+
+
+def print_preprocessing(summary, command: str) -> None:
+    """Print the accounting of a :func:`preprocess_dataset` summary: made, skipped, why."""
+    n_rec = len(summary)
+    by_status = summary["status"].value_counts()
+    made = int(summary["n_clips_made"].sum())
+    skipped = int(summary["n_clips_skipped"].fillna(0).sum())
+    dropped = int(summary["n_frames_dropped"].fillna(0).sum())
+    print(
+        f"preprocessing: {n_rec} recordings ({int(by_status.get('ok', 0))} ok, "
+        f"{int(by_status.get('partial', 0))} partial, {int(by_status.get('skipped', 0))} "
+        f"skipped); {made} clips made, {skipped} skipped; {dropped} frames after the last "
+        f"clip of a recording left out; {int(summary['from_cache'].sum())} recordings read "
+        "from the cache"
+    )
+    for row in summary[summary["status"] != "ok"].itertuples():
+        print_warning(command, f"{row.recording}: {row.status}: {row.reason}")
+
+
+def run_train(
+    dataset: str,
+    path,
+    out,
+    *,
+    subjects=None,
+    size=(128,),
+    chunk_length: int = 160,
+    overlap: int = 0,
+    face: bool = True,
+    epochs: int = 50,
+    batch_size: int = 16,
+    lr: float = 3e-4,
+    dim: int = 64,
+    quantizer_epochs: int = 30,
+    use_label_quantization: bool = True,
+    augment: bool = True,
+    validation_fraction: float = 0.2,
+    patience: int = 10,
+    device: str = "auto",
+    threads: int | None = None,
+    seed: int = 0,
+    n_jobs: int = 1,
+    cache_dir=None,
+    summary=None,
+    overwrite: bool = False,
+    verbose: int = 1,
+) -> int:
+    """Fit LQRPPGRegressor on a dataset and save it; print what was used and the result.
+
+    Parameters mirror the command-line options (``lqrppg train --help``). Returns the
+    process exit code (0, 1 or 2, see the module notes).
+    """
+    try:
+        return _run(**{k: v for k, v in locals().items()})
+    except InputError as exc:
+        _err(str(exc))
+        return 2
+
+
+def _run(
+    dataset, path, out, subjects, size, chunk_length, overlap, face, epochs, batch_size, lr,
+    dim, quantizer_epochs, use_label_quantization, augment, validation_fraction, patience,
+    device, threads, seed, n_jobs, cache_dir, summary, overwrite, verbose,
+) -> int:  # fmt: skip
+    t0 = time.perf_counter()
+    out_path = check_output(out, "--out", overwrite=overwrite)
+    summary_path = check_output(summary, "--summary")
+    hw = parse_size(size)
+    if chunk_length < 16:
+        raise InputError(f"--chunk-length must be at least 16 frames; got {chunk_length}")
+    if not 0 <= overlap < chunk_length:
+        raise InputError(
+            f"--overlap must be in [0, --chunk-length) = [0, {chunk_length}); got {overlap}"
+        )
+    if n_jobs == 0:
+        raise InputError("--n-jobs must not be 0 (1: one process, -1: all cores)")
+
+    from ..datasets import preprocess_dataset
+    from ..models import LQRPPGRegressor
+
+    # The estimator checks its own parameters; do it before the long preprocessing.
+    model = LQRPPGRegressor(
+        chunk_length=chunk_length,
+        dim=dim,
+        quantizer_epochs=quantizer_epochs,
+        use_label_quantization=use_label_quantization,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        augment=augment,
+        validation_fraction=validation_fraction,
+        patience=patience,
+        device=device,
+        num_threads=threads,
+        random_state=seed,
+        verbose=verbose,
+    )
+    try:
+        model._check_params()
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+    data = load_dataset(dataset, path, subjects)
+    print(
+        f"{data.name}: {len(data.recordings)} recordings of {len(data.subjects)} subjects "
+        f"from {data.path}"
+    )
+    with warnings.catch_warnings():
+        # Every skipped recording is printed from the summary below.
+        warnings.filterwarnings("ignore", message="preprocess_dataset:", category=UserWarning)
+        try:
+            prep = preprocess_dataset(
+                data,
+                chunk_length=chunk_length,
+                overlap=overlap,
+                face_cropper="default" if face else None,
+                size=hw,
+                normalize=None,
+                label_normalize=None,
+                cache_dir=cache_dir,
+                n_jobs=n_jobs,
+                progress=verbose > 0,
+            )
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+    print_preprocessing(prep.summary, "train")
+    if summary_path is not None:
+        prep.summary.to_csv(summary_path, index=False)
+        print(f"preprocessing summary: {summary_path.resolve()}")
+    if len(prep.X) == 0:
+        _err("no clip could be made from the dataset (see the summary above); nothing to train")
+        return 1
+
+    fs = float(data.fs)
+    rates = prep.summary["fps"].to_numpy(dtype=float)
+    off = np.abs(rates - fs) > _FPS_TOLERANCE * fs
+    if off.any():
+        names = prep.summary.loc[off, "recording"].tolist()
+        _warn(
+            f"{len(names)} recordings were read at a frame rate more than 2 % away from the "
+            f"dataset's {fs:g} fps the model is trained at: "
+            + ", ".join(f"{n} ({r:g} fps)" for n, r in zip(names[:5], rates[off][:5], strict=False))
+        )
+    model.set_params(fs=fs)
+    n_subjects = len(np.unique(prep.groups))
+    print(
+        f"training LQRPPGRegressor on {len(prep.X)} clips of {chunk_length} frames at "
+        f"{hw[0]}x{hw[1]} from {n_subjects} subjects ({fs:g} fps; validation: "
+        f"{validation_fraction:g} of the subjects; seed {seed})"
+    )
+    try:
+        model.fit(prep.X, prep.y, groups=prep.groups)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    model.save(out_path)
+
+    hist = model.history_
+    best = model.best_epoch_
+    val = hist[best - 1].get("val_hr_mae")  # best_epoch_ is 1-based
+    val_text = "" if val is None or not np.isfinite(val) else f", validation HR MAE {val:.2f} bpm"
+    print(
+        f"best epoch {best} of {len(hist)}{val_text}\nmodel: {out_path.resolve()}\n"
+        f"done in {time.perf_counter() - t0:.1f} s"
+    )
+    return 0

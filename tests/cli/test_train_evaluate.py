@@ -1,0 +1,183 @@
+"""`lqrppg train` and `lqrppg evaluate` end to end on a UBFC-rPPG-layout fixture."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lqrppg.cli import main
+from lqrppg.datasets import make_synthetic_rppg
+from lqrppg.video import write_video
+
+#: Subjects of the fixture; the Haar cascade finds no face in subject2's video (seed 0).
+N_SUBJECTS = 4
+NO_FACE = "subject2"
+TRAIN = [
+    "--size", "16", "--chunk-length", "64", "--epochs", "2", "--dim", "16",
+    "--quantizer-epochs", "1", "--threads", "1", "--quiet",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def ubfc(tmp_path_factory):
+    """UBFC-rPPG DATASET_2 layout: ``subject<k>/vid.avi`` + ``ground_truth.txt`` (10 s each)."""
+    root = tmp_path_factory.mktemp("ubfc")
+    data = make_synthetic_rppg(
+        n_subjects=N_SUBJECTS,
+        duration=10,
+        frame_size=(64, 64),
+        label_noise="mild",
+        random_state=0,
+    )
+    for k in range(N_SUBJECTS):
+        folder = root / f"subject{k + 1}"
+        folder.mkdir()
+        write_video(folder / "vid.avi", data.videos[k], data.fs, codec="FFV1")
+        t = np.arange(data.videos.shape[1]) / data.fs
+        lines = [data.ppg[k], np.full(t.size, data.hr[k]), t]
+        text = "\n".join(" ".join(f"{v:.9e}" for v in row) for row in lines)
+        (folder / "ground_truth.txt").write_text(text + "\n")
+    hr = {f"subject{k + 1}": float(data.hr[k]) for k in range(N_SUBJECTS)}
+    return root, hr
+
+
+@pytest.fixture(scope="module")
+def trained(ubfc, tmp_path_factory):
+    """A model trained by the command, its summary CSV and the command's output."""
+    root, _ = ubfc
+    out = tmp_path_factory.mktemp("model")
+    model, summary = out / "model.pt", out / "summary.csv"
+    # capsys is function-scoped: capture this module-scoped run by hand.
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main(
+            ["train", "--dataset", "ubfc-rppg", "--path", str(root), "--out", str(model),
+             "--summary", str(summary), *TRAIN]
+        )  # fmt: skip
+    return code, model, summary, stdout.getvalue(), stderr.getvalue()
+
+
+def test_train_accounts_for_every_recording_and_saves_a_model(trained):
+    from lqrppg import LQRPPGRegressor
+
+    code, model, summary, out, err = trained
+    assert code == 0, err
+    assert "4 recordings (3 ok, 0 partial, 1 skipped); 12 clips made, 4 skipped" in out
+    assert f"{NO_FACE}: skipped" in err and "no face" in err
+    table = pd.read_csv(summary)
+    assert len(table) == N_SUBJECTS
+    assert (table.n_clips_made + table.n_clips_skipped == table.n_clips_expected).all()
+    assert table.set_index("recording").loc[NO_FACE, "n_clips_made"] == 0
+    est = LQRPPGRegressor.load(model)
+    assert est.n_frames_ == 64 and tuple(est.frame_shape_) == (16, 16)
+    assert est.fs == 30.0 and est.dim == 16 and est.random_state == 0
+    assert len(est.history_) == 2
+    assert re.search(r"best epoch [12] of 2", out)
+
+
+def test_train_refuses_to_overwrite(trained, ubfc, capsys):
+    root, _ = ubfc
+    model = trained[1]
+    before = model.read_bytes()
+    args = ["train", "--dataset", "ubfc-rppg", "--path", str(root), "--out", str(model), *TRAIN]
+    assert main(args) == 2
+    assert "exists; pass --overwrite" in capsys.readouterr().err
+    assert model.read_bytes() == before
+
+
+def test_evaluate_model_and_baselines(trained, ubfc, tmp_path, capsys):
+    root, hr = ubfc
+    csv = tmp_path / "rows.csv"
+    args = ["evaluate", "--dataset", "ubfc-rppg", "--path", str(root), "--model",
+            str(trained[1]), "--method", "lqrppg", "pos", "--out", str(csv), "--quiet"]  # fmt: skip
+    assert main(args) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    # Clips cover each recording whole (the last clip ends on the last frame).
+    assert "3 ok, 0 partial, 1 skipped); 15 clips made, 5 skipped; 0 frames after" in out
+    rows = pd.read_csv(csv)
+    assert sorted(rows.method.unique()) == ["LQ-rPPG", "POS"]
+    assert sorted(rows.recording.unique()) == ["subject1", "subject3", "subject4"]
+    assert (rows.start_s == 0).all() and np.allclose(rows.end_s, 10.0)
+    for row in rows.itertuples():
+        # The reference is the contact PPG's HR; the generator knows the pulse's.
+        assert abs(row.hr_true - hr[row.recording]) < 1.5
+    pos = rows[rows.method == "POS"]
+    assert np.all(np.abs(pos.hr_pred - pos.hr_true) < 3.0)
+    lines = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
+    mae = float(lines["POS"][1])
+    assert mae == pytest.approx(np.mean(np.abs(pos.hr_pred - pos.hr_true)), abs=0.006)
+    assert lines["POS"][-2:] == ["3", "0"]  # n, n_nan
+    assert "LQ-rPPG" in lines
+
+
+def test_evaluate_windows(ubfc, capsys, tmp_path):
+    root, _ = ubfc
+    csv = tmp_path / "rows.csv"
+    args = ["evaluate", "--dataset", "ubfc-rppg", "--path", str(root), "--method", "pos",
+            "chrom", "--size", "32", "--window", "5", "--step", "2.5", "--out", str(csv),
+            "--subjects", "subject1", "subject3", "--quiet"]  # fmt: skip
+    assert main(args) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "over 5 s windows" in out
+    rows = pd.read_csv(csv)
+    assert sorted(rows.recording.unique()) == ["subject1", "subject3"]
+    starts = sorted(rows[(rows.method == "POS") & (rows.recording == "subject1")].start_s)
+    assert starts == [0.0, 2.5, 5.0]
+    assert np.allclose(rows.end_s - rows.start_s, 5.0)
+
+
+def test_predict_with_a_trained_model(trained, ubfc, capsys):
+    root, _ = ubfc
+    video = root / "subject1" / "vid.avi"
+    code = main(["predict", str(video), "--model", str(trained[1]), "--no-face", "--window", "5"])
+    captured = capsys.readouterr()
+    assert code in (0, 1), captured.err  # a 2-epoch model may give no in-band peak
+    assert "method LQ-rPPG" in captured.out
+    assert re.search(r"300 frames \(10\.0 s\)", captured.out)
+
+
+def test_train_with_no_clips_exits_1(ubfc, tmp_path, capsys):
+    root, _ = ubfc
+    args = ["train", "--dataset", "ubfc-rppg", "--path", str(root), "--out",
+            str(tmp_path / "m.pt"), "--chunk-length", "400", "--size", "16", "--quiet"]  # fmt: skip
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    assert "0 clips made" in captured.out
+    assert "no clip could be made" in captured.err
+    assert not (tmp_path / "m.pt").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--dataset", "ubfc-rppg", "--path", "{missing}", "--out", "{tmp}/m.pt"],
+         "cannot load ubfc-rppg from"),
+        (["train", "--dataset", "ubfc-rppg", "--path", "{root}", "--out", "{tmp}/no/m.pt"],
+         "--out: folder"),
+        (["train", "--dataset", "ubfc-rppg", "--path", "{root}", "--out", "{tmp}/m.pt",
+          "--size", "20"], "--size takes one or two multiples of 8"),
+        (["train", "--dataset", "ubfc-rppg", "--path", "{root}", "--out", "{tmp}/m.pt",
+          "--overlap", "200"], "--overlap must be in [0, --chunk-length)"),
+        (["train", "--dataset", "ubfc-rppg", "--path", "{root}", "--out", "{tmp}/m.pt",
+          "--epochs", "0"], "epochs"),
+        (["evaluate", "--dataset", "ubfc-rppg", "--path", "{root}", "--method", "lqrppg"],
+         "--method lqrppg needs --model"),
+        (["evaluate", "--dataset", "ubfc-rppg", "--path", "{root}", "--step", "2"],
+         "--step needs --window"),
+        (["evaluate", "--dataset", "ubfc-rppg", "--path", "{root}", "--band", "0.7", "3"],
+         "look like Hz"),
+        (["evaluate", "--dataset", "pure", "--path", "{root}"], "cannot load pure from"),
+    ],
+)  # fmt: skip
+def test_bad_input_exits_2(args, message, ubfc, tmp_path, capsys):
+    root, _ = ubfc
+    filled = [a.format(root=root, tmp=tmp_path, missing=tmp_path / "nowhere") for a in args]
+    assert main(filled) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
