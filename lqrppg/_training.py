@@ -293,7 +293,7 @@ class TrainingResult:
         One dict per epoch run: ``epoch`` (1-based), ``train_loss`` (mean over the epoch's
         batches, weighted by batch size, with the weights as they were during the epoch),
         ``val_loss`` (after the epoch, in eval mode; NaN without validation data), ``lr``
-        (learning rate at the end of the epoch) and ``time_s`` (wall time of the epoch),
+        (learning rate of the epoch's last optimizer step) and ``time_s`` (wall time of the epoch),
         plus whatever ``epoch_callback`` returned.
     best_epoch : int
         1-based epoch with the lowest monitored loss (``val_loss``, or ``train_loss``
@@ -541,6 +541,9 @@ def train_module(
                 loss.backward()
                 if max_grad_norm is not None:
                     torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+                # The rate this step uses (after the last step OneCycleLR computes one past
+                # its end, never used: recording the rate afterwards would show that one).
+                step_lr = float(optimizer.param_groups[0]["lr"])
                 optimizer.step()
                 if scheduler is not None:
                     scheduler.step()
@@ -554,7 +557,7 @@ def train_module(
                 "epoch": epoch,
                 "train_loss": train_loss,
                 "val_loss": val_loss,
-                "lr": float(optimizer.param_groups[0]["lr"]),
+                "lr": step_lr,
                 "time_s": time.perf_counter() - t0,
             }
             extra = (

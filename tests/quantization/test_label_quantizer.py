@@ -415,6 +415,26 @@ def test_train_module_restores_best_epoch():
     assert max(lrs) == pytest.approx(0.05, rel=0.05) and lrs[-1] < 1e-4
 
 
+def test_one_cycle_history_ends_at_the_rate_of_the_last_step():
+    """One batch per epoch: each epoch records the rate its step used, the last the end."""
+    model, train, val = _shifted_problem()
+    n = len(train[0])
+    res = train_module(
+        model, _mse, train, val, epochs=3, batch_size=n, lr=0.01, generator=torch_generator(0)
+    )
+    lrs = [h["lr"] for h in res.history]
+    # The rates torch's OneCycleLR gives the three steps, read before each step.
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.01)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.01, total_steps=3)
+    used = []
+    for _ in range(3):
+        used.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs == pytest.approx(used, rel=1e-9)
+    assert lrs[-1] == pytest.approx(0.01 / 25 / 1e4, rel=1e-6)  # the schedule's end point
+
+
 def test_train_module_keeps_last_epoch_when_asked_and_stops_early():
     model, train, val = _shifted_problem()
     res = train_module(
