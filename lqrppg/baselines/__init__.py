@@ -14,17 +14,15 @@ Signs differ between methods, as published: GREEN, POS, LGI, PBV, OMIT and ICA (
 sign is fixed to agree with the green trace) follow the reflected skin intensity, which
 falls when blood volume rises; CHROM is inverted (it rises with blood volume).
 
-=========  ==============================================  ===================
-class      method                                          reference
-=========  ==============================================  ===================
-GREEN      green-channel trace                             Verkruysse 2008
-CHROM      chrominance, Hann-windowed overlap-add          de Haan 2013
-POS        plane orthogonal to skin, 1.6 s windows         Wang 2017
-LGI        local group invariance projection               Pilz 2018
-PBV        blood-volume-pulse signature                    de Haan 2014
-ICA        JADE / FastICA, spectral-peak selection         Poh 2010
-OMIT       QR-based orthogonal projection                  Casado 2023
-=========  ==============================================  ===================
+| class | method | reference |
+|---|---|---|
+| GREEN | green-channel trace | Verkruysse 2008 |
+| CHROM | chrominance, Hann-windowed overlap-add | de Haan 2013 |
+| POS | plane orthogonal to skin, 1.6 s windows | Wang 2017 |
+| LGI | local group invariance projection | Pilz 2018 |
+| PBV | blood-volume-pulse signature | de Haan 2014 |
+| ICA | JADE / FastICA, spectral-peak selection | Poh 2010 |
+| OMIT | QR-based orthogonal projection | Casado 2023 |
 
 ``BaseRPPG`` is their common base class and ``spatial_mean`` the video-to-trace averaging
 they share.

@@ -948,19 +948,17 @@ def make_synthetic_rppg(
         are 0 (no such noise). Unknown keys raise ``ValueError``. Components (magnitudes in
         units of the standard deviation of ``ppg_clean``):
 
-        ======================  =====  =============  =============  =============
-        key                     none   mild           moderate       severe
-        ======================  =====  =============  =============  =============
-        ``delay`` (s)           0      (0.05, 0.25)   (0.05, 0.25)   (0.05, 0.25)
-        ``morphology``          0      0.3            0.6            1.0
-        ``amplitude``           0      0.1            0.25           0.4
-        ``baseline``            0      0.15           0.4            0.8
-        ``artifact_rate``       0      1              3              6
-        ``artifact_amplitude``  0      1.5            2.5            4
-        ``dropout_rate``        0      0              0.5            1.5
-        ``clipping``            0      0              0.02           0.05
-        ``noise``               0      0.05           0.15           0.3
-        ======================  =====  =============  =============  =============
+        | key | none | mild | moderate | severe |
+        |---|---|---|---|---|
+        | ``delay`` (s) | 0 | (0.05, 0.25) | (0.05, 0.25) | (0.05, 0.25) |
+        | ``morphology`` | 0 | 0.3 | 0.6 | 1.0 |
+        | ``amplitude`` | 0 | 0.1 | 0.25 | 0.4 |
+        | ``baseline`` | 0 | 0.15 | 0.4 | 0.8 |
+        | ``artifact_rate`` | 0 | 1 | 3 | 6 |
+        | ``artifact_amplitude`` | 0 | 1.5 | 2.5 | 4 |
+        | ``dropout_rate`` | 0 | 0 | 0.5 | 1.5 |
+        | ``clipping`` | 0 | 0 | 0.02 | 0.05 |
+        | ``noise`` | 0 | 0.05 | 0.15 | 0.3 |
 
         - ``delay``: pulse-transit delay of the finger after the face, a number or a range
           ``(low, high)`` drawn uniformly per video, in [0, 1] s.
@@ -1001,14 +999,12 @@ def make_synthetic_rppg(
         ``rotation`` (degrees), ``scale`` (relative size change) and ``bandwidth`` (Hz,
         highest frequency of the smooth random trajectories). None means 'none'.
 
-        ===============  ====  ====  ========  ======
-        key              none  mild  moderate  severe
-        ===============  ====  ====  ========  ======
-        ``translation``  0     0.005 0.02      0.05
-        ``rotation``     0     0.5   2         5
-        ``scale``        0     0.004 0.015     0.04
-        ``bandwidth``    0.1   0.1   0.4       1.0
-        ===============  ====  ====  ========  ======
+        | key | none | mild | moderate | severe |
+        |---|---|---|---|---|
+        | ``translation`` | 0 | 0.005 | 0.02 | 0.05 |
+        | ``rotation`` | 0 | 0.5 | 2 | 5 |
+        | ``scale`` | 0 | 0.004 | 0.015 | 0.04 |
+        | ``bandwidth`` | 0.1 | 0.1 | 0.4 | 1.0 |
 
     illumination : {'none', 'mild', 'moderate', 'severe'}, dict or None, default='mild'
         Light changes over the clip. Dict keys: ``drift`` (relative standard deviation of
@@ -1018,15 +1014,13 @@ def make_synthetic_rppg(
         frame-to-frame jitter) and ``bandwidth`` (Hz, highest frequency of the drifts). The
         background also has its own slow light change of half the drift.
 
-        ================  =====  =====  ========  ======
-        key               none   mild   moderate  severe
-        ================  =====  =====  ========  ======
-        ``drift``         0      0.02   0.06      0.15
-        ``color``         0      0.01   0.03      0.06
-        ``flicker``       0      0.002  0.005     0.01
-        ``flicker_freq``  100    100    100       100
-        ``bandwidth``     0.05   0.05   0.2       0.5
-        ================  =====  =====  ========  ======
+        | key | none | mild | moderate | severe |
+        |---|---|---|---|---|
+        | ``drift`` | 0 | 0.02 | 0.06 | 0.15 |
+        | ``color`` | 0 | 0.01 | 0.03 | 0.06 |
+        | ``flicker`` | 0 | 0.002 | 0.005 | 0.01 |
+        | ``flicker_freq`` | 100 | 100 | 100 | 100 |
+        | ``bandwidth`` | 0.05 | 0.05 | 0.2 | 0.5 |
 
     sensor_noise : float, default=2.0
         Standard deviation of the sensor noise in digital numbers (DN, 0-255) at mid-grey:

@@ -181,7 +181,7 @@ class ScalarEMAQuantizer(nn.Module):
     loss is ``commitment * MSE(stopgrad(q), z)``.
     The codewords receive no gradient. In training mode each forward pass updates them
     (van den Oord et al. 2017, appendix; Razavi et al. 2019), with ``n_k`` the number and
-    ``s_k`` the sum of the values assigned to codeword ``k`` in the batch::
+    ``s_k`` the sum of the values assigned to codeword ``k`` in the batch:
 
         N_k <- decay * N_k + (1 - decay) * n_k             (cluster_size)
         S_k <- decay * S_k + (1 - decay) * s_k             (embed_sum)
