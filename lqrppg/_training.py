@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: tqdm.auto warns in Jupyter without ipywidgets
 
 __all__ = [
     "TrainingResult",

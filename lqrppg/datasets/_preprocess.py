@@ -474,7 +474,7 @@ def preprocess_dataset(
     >>> tmp.cleanup()
     """
     from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: tqdm.auto warns in Jupyter without ipywidgets
 
     recordings, name, fs, root = _recordings_of(dataset)
     chunk_length = check_int(chunk_length, "chunk_length", 1)
