@@ -189,8 +189,11 @@ def augment_batch(
     resampled in time according to the heart rate of its label: above ``fast_bpm`` they
     are stretched twice slower (:func:`stretch_time`, starting at a random offset in
     ``[0, T/2 - 1]``, as the authors do), below ``slow_bpm`` they are compressed twice faster
-    (:func:`compress_time`); in between (or when the HR is NaN) they stay as they are.
-    Independently, with probability ``flip_probability``, the video is mirrored left-right.
+    (:func:`compress_time`); in between (or when the HR is NaN) they stay as they are. A
+    resampled label that would be constant (a stretch that lands inside a flat span of the
+    label, such as the saturated stretch of a contact-sensor dropout) carries no pulse and
+    cannot be standardised: that clip is not resampled. Independently, with probability
+    ``flip_probability``, the video is mirrored left-right.
     Every clip consumes the same three draws from ``rng`` (two uniforms and an offset)
     whatever happens to it, so the stream of decisions depends only on the number of clips.
 
@@ -234,10 +237,20 @@ def augment_batch(
     xs, ys = [], []
     for i in range(B):
         xi, yi = x[i], label[i]
-        if stretch[i]:
-            xi, yi = stretch_time(xi, int(offsets[i]), dim=1), stretch_time(yi, int(offsets[i]))
-        elif compress[i]:
-            xi, yi = compress_time(xi, dim=1), compress_time(yi)
+        if stretch[i] or compress[i]:
+            if stretch[i]:
+                new_y = stretch_time(yi, int(offsets[i]))
+            else:
+                new_y = compress_time(yi)
+            if is_flat(new_y.detach().cpu().double().numpy()):
+                stretch[i] = compress[i] = False
+            else:
+                yi = new_y
+                xi = (
+                    stretch_time(xi, int(offsets[i]), dim=1)
+                    if stretch[i]
+                    else compress_time(xi, dim=1)
+                )
         if flip[i]:
             xi = xi.flip(-1)
         xs.append(xi)

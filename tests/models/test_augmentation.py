@@ -139,3 +139,48 @@ def test_augmentation_stream_is_deterministic_and_data_independent():
     augment_batch(x, label, np.full(6, 120.0), r1)
     augment_batch(x, label, np.full(6, np.nan), r2)
     assert r1.bit_generator.state == r2.bit_generator.state
+
+
+def test_a_resampling_that_would_flatten_the_label_is_skipped():
+    """A stretch inside a flat span (a sensor dropout) would leave a constant label."""
+    T = 40
+    t = np.arange(T) / 30.0
+    pulse = np.sin(2 * np.pi * 2.0 * t)
+    dropout = pulse.copy()
+    dropout[: 3 * T // 4] = 1.0  # saturated: every stretch window (T/2 from <= T/4) is flat
+    label = torch.tensor(np.stack([pulse, dropout]), dtype=torch.float32)
+    x = torch.randn(2, 3, T, 4, 4, generator=torch.Generator().manual_seed(0))
+    hr = np.array([120.0, 120.0])
+    for seed in range(5):
+        out_x, out_y, changed = augment_batch(
+            x, label, hr, np.random.default_rng(seed), resample_probability=1.0,
+            flip_probability=0.0,
+        )  # fmt: skip
+        assert changed.tolist() == [True, False]
+        assert torch.equal(out_y[1], label[1]) and torch.equal(out_x[1], x[1])
+        assert not torch.equal(out_y[0], label[0])
+
+
+def test_fit_with_long_label_dropouts_and_augmentation():
+    """Regression: a dropout longer than half a clip made a stretched label constant and
+    stopped fit with 'X holds 1 constant clip(s)' from the label quantizer."""
+    from lqrppg.datasets import make_synthetic_rppg
+    from lqrppg.models import LQRPPGRegressor
+
+    T = 160
+    data = make_synthetic_rppg(
+        n_subjects=4, duration=T / 30, frame_size=(8, 8), hr_range=(100, 140), random_state=0
+    )
+    y = data.ppg.copy()
+    # Saturated for the first 100 samples: the label's HR (from the rest) is above 90 bpm,
+    # so clips are stretched, and a stretch from offset < 40 (T/2 samples) is all flat.
+    y[:, :100] = y.max()
+    X = np.concatenate([data.videos] * 4)
+    y = np.concatenate([y] * 4)
+    model = LQRPPGRegressor(
+        chunk_length=T, dim=8, n_blocks=1, d_state=4, levels=(2, 4), epochs=2,
+        quantizer_epochs=1, batch_size=4, validation_fraction=0.0, num_threads=1,
+        verbose=0, random_state=0,
+    )  # fmt: skip
+    model.fit(X, y)  # must not raise
+    assert model.predict(X[:2]).shape == (2, T)
