@@ -57,10 +57,14 @@ def _build_parser() -> argparse.ArgumentParser:
         "--method",
         choices=["pos", "chrom", "green", "lgi", "pbv", "ica", "omit", "lqrppg"],
         default=None,
-        help="pulse extraction (default pos; lqrppg when --model is given)",
+        help="pulse extraction (default lqrppg: the --model given, else the pretrained "
+        "weights shipped with the package)",
     )
     predict.add_argument(
-        "--model", metavar="PATH", help="saved LQRPPGRegressor for --method lqrppg"
+        "--model",
+        metavar="PATH",
+        help="saved LQRPPGRegressor for --method lqrppg (default: the shipped pretrained "
+        "weights, trained on synthetic videos; see the model card)",
     )
     predict.add_argument(
         "--window", type=float, default=10.0, metavar="S", help="HR window in seconds (10)"
@@ -189,13 +193,18 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--dataset", required=True, choices=datasets, help="dataset layout")
     evaluate.add_argument("--path", required=True, help="the dataset's root folder")
-    evaluate.add_argument("--model", metavar="PATH", help="model saved by 'lqrppg train'")
+    evaluate.add_argument(
+        "--model",
+        metavar="PATH",
+        help="model saved by 'lqrppg train' for --method lqrppg (default: the pretrained weights)",
+    )
     evaluate.add_argument(
         "--method",
         nargs="+",
         choices=["lqrppg", "pos", "chrom", "green", "lgi", "pbv", "ica", "omit"],
         default=None,
-        help="methods to score, one row each (default lqrppg with --model, else pos)",
+        help="methods to score, one row each (default lqrppg: --model, else the shipped "
+        "pretrained weights)",
     )
     evaluate.add_argument("--subjects", nargs="+", metavar="ID", help="only these subjects")
     evaluate.add_argument(

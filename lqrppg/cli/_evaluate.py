@@ -200,13 +200,11 @@ def _run(
 
     t0 = time.perf_counter()
     if methods is None:
-        methods = ["lqrppg"] if model is not None else ["pos"]
+        methods = ["lqrppg"]
     methods = list(dict.fromkeys(methods))
     unknown = [m for m in methods if m != "lqrppg" and m not in METHODS]
     if unknown:
         raise InputError(f"unknown --method {unknown}; expected lqrppg or {sorted(METHODS)}")
-    if "lqrppg" in methods and model is None:
-        raise InputError("--method lqrppg needs --model PATH, a model saved by lqrppg train")
     if "lqrppg" not in methods and model is not None:
         raise InputError("--model is given but --method does not include lqrppg")
     for name, value in (("--window", window), ("--step", step)):
@@ -218,17 +216,17 @@ def _run(
         raise InputError("--n-jobs must not be 0 (1: one process, -1: all cores)")
     out_path = check_output(out, "--out")
 
-    if model is not None:
-        est, chunk, hw = _load_model(model)
+    if "lqrppg" in methods:
+        est, chunk, hw, what = _load_model(model)  # None: the pretrained weights
     else:
-        est, chunk, hw = None, _DEFAULT_CHUNK, parse_size(size)
+        est, chunk, hw, what = None, _DEFAULT_CHUNK, parse_size(size), ""
     data = load_dataset(dataset, path, subjects)
     band_hz = check_band_bpm(band, float(data.fs))
     names = [("LQ-rPPG" if m == "lqrppg" else METHODS[m].__name__) for m in methods]
     print(
         f"{data.name}: {len(data.recordings)} recordings of {len(data.subjects)} subjects "
         f"from {data.path}; methods {', '.join(names)}; clips of {chunk} frames at "
-        f"{hw[0]}x{hw[1]}"
+        f"{hw[0]}x{hw[1]}" + (f"; LQ-rPPG: {what}" if what else "")
     )
 
     per_batch = max(1, n_jobs if n_jobs > 0 else 2)

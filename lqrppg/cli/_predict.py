@@ -6,6 +6,12 @@ decoded frames are held at a time, plus one float per frame for the waveform.
 
 Choices made here, and why
 --------------------------
+Method (``--method``)
+    LQ-rPPG by default: the model given by ``--model`` or else the pretrained weights
+    shipped with the package (:meth:`lqrppg.LQRPPGRegressor.pretrained`; trained on
+    synthetic videos only, see its model card); each chunk's face crops are resized to the
+    model's input size and cut into clips of its length, whose waveforms are joined by
+    overlap-add. ``--method pos`` (or another unsupervised method) needs no model.
 Chunk length (``--chunk``)
     30 s by default, shortened so that one chunk of decoded RGB frames stays within 192 MiB
     (7.2 s at 640x480 and 30 fps; 30 s up to about 320x240), but never shorter than 5 s nor
@@ -117,7 +123,10 @@ def _warn(message: str) -> None:
 
 # -- the trained model ------------------------------------------------------------------------
 def _load_model(path):
-    """Load a saved LQRPPGRegressor; return (model, clip frames, (height, width))."""
+    """Load a saved LQRPPGRegressor, or the shipped weights when ``path`` is None.
+
+    Returns (model, clip frames, (height, width), description).
+    """
     try:
         from ..models import LQRPPGRegressor
     except ImportError:
@@ -126,19 +135,26 @@ def _load_model(path):
             "cannot be imported); use --method pos or another unsupervised method"
         ) from None
     if path is None:
-        raise InputError(
-            "--method lqrppg needs --model PATH, a model saved with LQRPPGRegressor.save"
-        )
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"model file not found: {str(p)!r}")
-    try:
-        model = LQRPPGRegressor.load(p)
-    except Exception as exc:  # any failure to load is a problem with the user's file
-        raise InputError(f"cannot load an lqrppg model from {str(p)!r}: {exc}") from None
+        try:
+            model = LQRPPGRegressor.pretrained()
+        except (FileNotFoundError, ValueError) as exc:
+            raise InputError(
+                f"cannot load the pretrained LQ-rPPG weights: {exc}; pass --model PATH or "
+                "use --method pos"
+            ) from None
+        what = "pretrained weights 'synthetic-32' (trained on synthetic videos only)"
+    else:
+        p = Path(path)
+        if not p.is_file():
+            raise InputError(f"model file not found: {str(p)!r}")
+        try:
+            model = LQRPPGRegressor.load(p)
+        except Exception as exc:  # any failure to load is a problem with the user's file
+            raise InputError(f"cannot load an lqrppg model from {str(p)!r}: {exc}") from None
+        what = f"model {str(p)!r}"
     # The fitted clip length and frame size: clips are cut and face crops resized to them.
     n_t, (height, width) = model.n_frames_, model.frame_shape_
-    return model, int(n_t), (int(height), int(width))
+    return model, int(n_t), (int(height), int(width)), what
 
 
 def _model_predict_fn(model, n_t: int):
@@ -236,7 +252,7 @@ def run_predict(
 def _run(video, method, model_path, window, step, chunk, face, band, fps, out, plot) -> int:
     t0 = time.perf_counter()
     if method is None:
-        method = "lqrppg" if model_path is not None else "pos"
+        method = "lqrppg"
     if method != "lqrppg" and model_path is not None:
         raise InputError(f"--model is only used with --method lqrppg, not --method {method}")
     if not (np.isfinite(window) and window > 0):
@@ -255,12 +271,20 @@ def _run(video, method, model_path, window, step, chunk, face, band, fps, out, p
     band_hz = check_band_bpm(band, info.fps)
 
     if method == "lqrppg":
-        model, n_t, size = _load_model(model_path)
+        model, n_t, size, what = _load_model(model_path)
         predict_fn, name, min_frames = _model_predict_fn(model, n_t), "LQ-rPPG", n_t
+        name_long = f"LQ-rPPG, {what}, clips of {n_t} frames at {size[0]}x{size[1]}"
     else:
         size, min_frames = None, 0
         estimator = METHODS[method](fs=info.fps, band=band_hz)
         predict_fn, name = estimator.predict, type(estimator).__name__
+        name_long = name
+    if method == "lqrppg" and abs(info.fps - model.fs) > 0.02 * model.fs:
+        _warn(
+            f"the video runs at {info.fps:g} fps but the model was trained at {model.fs:g} "
+            "fps: a heartbeat spans a different number of frames than in training; resample "
+            f"the video to {model.fs:g} fps for the model's accuracy"
+        )
     chunk_s = _chunk_seconds(chunk, info, min_frames)
     overlap_s = min(_MAX_OVERLAP_S, chunk_s / 4)
     if face:
@@ -293,7 +317,7 @@ def _run(video, method, model_path, window, step, chunk, face, band, fps, out, p
         )
     print(
         f"{video}: {info.width}x{info.height}, {rate:g} fps, {n} frames ({n / rate:.1f} s); "
-        f"method {name}; {chunks}"
+        f"method {name_long}; {chunks}"
     )
     if isinstance(transform, _ChunkFaceCrop):
         print(

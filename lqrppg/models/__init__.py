@@ -5,8 +5,9 @@
 input checks, per-batch conversion of clips (:func:`clips_to_tensor`), the authors'
 augmentation (:func:`augment_batch`, built on :func:`stretch_time` and
 :func:`compress_time`), the training loop of :mod:`lqrppg._training`, ``predict`` /
-``predict_hr`` / ``score`` (negative HR MAE), pickling and ``save`` / ``load``. This
-subpackage imports torch.
+``predict_hr`` / ``score`` (negative HR MAE), pickling and ``save`` / ``load``.
+:meth:`LQRPPGRegressor.pretrained` loads weights shipped in the package
+(:data:`PRETRAINED`, :func:`pretrained_path`). This subpackage imports torch.
 """
 
 from lqrppg.models._base import (
@@ -18,13 +19,16 @@ from lqrppg.models._base import (
 )
 from lqrppg.models._lqrppg import LQRPPGRegressor
 from lqrppg.models._physnet import PhysNetRegressor
+from lqrppg.models._pretrained import PRETRAINED, pretrained_path
 
 __all__ = [
+    "PRETRAINED",
     "BaseVideoRegressor",
     "LQRPPGRegressor",
     "PhysNetRegressor",
     "augment_batch",
     "clips_to_tensor",
     "compress_time",
+    "pretrained_path",
     "stretch_time",
 ]

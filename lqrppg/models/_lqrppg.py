@@ -193,7 +193,7 @@ class LQRPPGRegressor(BaseVideoRegressor):
 
     :meth:`score` is the negative mean absolute HR error, not R²: see its docstring. In a
     search, pass ``scoring=lqrppg.metrics.neg_hr_mae(fs)`` with a
-    :class:`~sklearn.model_selection.GroupKFold` over subjects; ``docs/scaling.md`` shows
+    :class:`~sklearn.model_selection.GroupKFold` over subjects; ``docs/guide/scaling.md`` shows
     the same search on a dask cluster.
 
     A fitted estimator pickles with its networks on the CPU and moves them back to its
@@ -449,6 +449,43 @@ class LQRPPGRegressor(BaseVideoRegressor):
         return module(x).output
 
     # ------------------------------------------------------------------ persistence
+
+    @classmethod
+    def pretrained(cls, name: str = "synthetic-32", *, device=None) -> LQRPPGRegressor:
+        """The fitted model shipped with the package: no training, no download.
+
+        ``"synthetic-32"`` was trained on synthetic face videos (all skin types, a range of
+        heart rates and beat shapes, mild and moderate motion and light changes, every
+        label-noise level) at 32 x 32 pixels, on clips of 160 frames at 30 fps:
+        :meth:`predict` takes face crops resized to 32 x 32 (e.g. by
+        :class:`lqrppg.video.Resizer`) in clips of 160 frames. Its model card
+        (``lqrppg/models/weights/MODEL_CARD.md``, also in the documentation) gives the
+        training data, the configuration, the measured accuracy and the limits; it has
+        not been validated on real videos.
+
+        Parameters
+        ----------
+        name : str, default="synthetic-32"
+            One of :data:`lqrppg.models.PRETRAINED`.
+        device : str or torch.device, optional
+            Where to put the network (default: the CPU).
+
+        Returns
+        -------
+        LQRPPGRegressor
+            Fitted; ``n_frames_`` and ``frame_shape_`` give the clip length and frame size
+            it takes.
+
+        Examples
+        --------
+        >>> from lqrppg import LQRPPGRegressor
+        >>> model = LQRPPGRegressor.pretrained()
+        >>> model.n_frames_, model.frame_shape_, model.fs
+        (160, (32, 32), 30.0)
+        """
+        from ._pretrained import pretrained_path
+
+        return cls.load(pretrained_path(name), device="cpu" if device is None else device)
 
     def _extra_state(self) -> dict[str, Any]:
         if not self._quantized():

@@ -84,7 +84,8 @@ def test_pos_end_to_end(face_video, tmp_path, capsys):
 
 def test_streams_in_overlapping_chunks(face_video, capsys):
     path, hr_true = face_video
-    code = main(["predict", path, "--chunk", "6", "--window", "5", "--step", "2.5"])
+    args = ["--method", "pos", "--chunk", "6", "--window", "5", "--step", "2.5"]
+    code = main(["predict", path, *args])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert re.search(r"\d+ chunks of 6\.0 s overlapping by 1\.5 s", captured.out)
@@ -96,7 +97,7 @@ def test_streams_in_overlapping_chunks(face_video, capsys):
 
 def test_centre_fallback_warns_and_still_finds_hr(faceless_video, capsys):
     path, hr_true = faceless_video
-    code = main(["predict", path])
+    code = main(["predict", path, "--method", "pos"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "warning: no face found in 1 of 1 chunks (0.0-20.0 s)" in captured.err
@@ -135,7 +136,7 @@ def test_missing_and_unreadable_video(tmp_path, capsys):
 def test_video_shorter_than_window(tmp_path, capsys):
     path, _ = _write(tmp_path, "short.mkv", seed=3, duration=6.0, size=32)
     _fails(
-        ["predict", path],
+        ["predict", path, "--method", "pos"],
         capsys,
         "the video is 6.0 s long (180 frames), shorter than the heart-rate window",
         "--window 6 or less",
@@ -170,6 +171,7 @@ class _FakeModel:
 
     n_frames_ = 90
     frame_shape_ = (16, 16)
+    fs = FPS
 
     def __init__(self):
         self.shapes = []
@@ -183,7 +185,9 @@ class _FakeModel:
 def fake_models(monkeypatch):
     model = _FakeModel()
     module = types.ModuleType("lqrppg.models")
-    module.LQRPPGRegressor = types.SimpleNamespace(load=lambda path: model)
+    module.LQRPPGRegressor = types.SimpleNamespace(
+        load=lambda path: model, pretrained=lambda: model
+    )
     monkeypatch.setitem(sys.modules, "lqrppg.models", module)
     return model
 
@@ -200,8 +204,37 @@ def test_lqrppg_hook_predicts_per_model_clip(face_video, fake_models, tmp_path, 
     assert fake_models.shapes == [(7, 90, 16, 16, 3)]
 
 
-def test_lqrppg_needs_a_model_file(face_video, fake_models, tmp_path, capsys):
+def test_lqrppg_defaults_to_the_pretrained_weights(face_video, fake_models, capsys):
+    path, hr_true = face_video
+    assert main(["predict", path]) == 0
+    captured = capsys.readouterr()
+    assert "method LQ-rPPG, pretrained weights 'synthetic-32'" in captured.out
+    assert "clips of 90 frames at 16x16" in captured.out
+    assert abs(_whole_hr(captured.out) - hr_true) < 3.0
+
+
+def test_missing_pretrained_weights_are_a_clear_error(face_video, monkeypatch, capsys):
+    def missing():
+        raise FileNotFoundError("the pretrained weights 'synthetic-32' are missing")
+
+    module = types.ModuleType("lqrppg.models")
+    module.LQRPPGRegressor = types.SimpleNamespace(pretrained=missing)
+    monkeypatch.setitem(sys.modules, "lqrppg.models", module)
     path, _ = face_video
-    _fails(["predict", path, "--method", "lqrppg"], capsys, "needs --model PATH")
+    _fails(["predict", path], capsys, "cannot load the pretrained LQ-rPPG weights", "--method pos")
+
+
+def test_lqrppg_needs_an_existing_model_file(face_video, fake_models, tmp_path, capsys):
+    path, _ = face_video
     missing = str(tmp_path / "missing.pt")
     _fails(["predict", path, "--model", missing], capsys, "model file not found")
+
+
+def test_default_is_the_shipped_pretrained_model(face_video, capsys):
+    """No --method, no --model: the pretrained LQ-rPPG weights, face crops resized to 32x32."""
+    path, hr_true = face_video
+    assert main(["predict", path]) == 0
+    captured = capsys.readouterr()
+    assert "method LQ-rPPG, pretrained weights 'synthetic-32'" in captured.out
+    assert "clips of 160 frames at 32x32" in captured.out
+    assert abs(_whole_hr(captured.out) - hr_true) < 3.0
