@@ -23,7 +23,8 @@ Outputs: the weights (``lqrppg/models/weights/lqrppg_synthetic_32px.pt`` by defa
 model card next to them (``MODEL_CARD.md``, which ``docs/model_card.md`` includes) and the
 results page ``docs/benchmarks/pretrained.md``. The weights are a function of the seed, the
 settings and the machine's arithmetic: the same command on the same machine with the same
-``--threads`` rewrites the same file (the card records the SHA-256 of the weights).
+``--threads`` gives the same learned values (the card records their SHA-256; the file's bytes
+also hold the epochs' wall-clock times).
 
 Run: ``python benchmarks/train_pretrained.py [--seed 0] [--subjects 20] [--test-subjects 10]
 [--epochs 30] [--size 32] [--threads 2] [--out PATH] [--evaluate-only] [--quick]``.
@@ -227,8 +228,20 @@ def tables(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
     }
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def weights_digest(model: LQRPPGRegressor) -> str:
+    """SHA-256 of the learned values: the network's and the quantizers' state and codebooks.
+
+    Not of the file, which also holds the training history with its wall-clock times.
+    """
+    h = hashlib.sha256()
+    modules = [model.module_, *model.label_quantizer_.modules_]
+    for module in modules:
+        for key, tensor in sorted(module.state_dict().items()):
+            h.update(key.encode())
+            h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    for book in model.codebooks_:
+        h.update(np.ascontiguousarray(book, dtype=np.float64).tobytes())
+    return h.hexdigest()
 
 
 def card_text(args, model, facts, tabs, size_bytes, digest) -> str:
@@ -256,8 +269,9 @@ RhythmMamba-style stem, {model.n_blocks} bidirectional Mamba blocks of width {mo
 hierarchical heads and predictor; {sum(p.numel() for p in model.module_.parameters()):,}
 network parameters) trained on **synthetic** face videos. Input: face crops resized to
 **{args.size} x {args.size}** RGB, in clips of **{CHUNK} frames at {FS:g} fps** (5.3 s);
-output: a standardised pulse waveform per clip. File: `{args.out.name}`, {size_bytes / 1e6:.2f} MB,
-SHA-256 `{digest}`.
+output: a standardised pulse waveform per clip. File: `{args.out.name}`, {size_bytes / 1e6:.2f} MB;
+SHA-256 of its learned values (network and quantizer states, codebooks; the file itself
+also holds the training history with wall-clock times) `{digest}`.
 
 ## Training data
 
@@ -284,7 +298,7 @@ epochs took {epoch_min:.1f} min (``history_``; the label quantizers a few minute
 
 Reproduce: `python benchmarks/train_pretrained.py --seed {args.seed} --subjects {args.subjects}
 --epochs {args.epochs} --size {args.size} --threads {args.threads}` (same machine
-arithmetic and thread count give the same file; compare the SHA-256 above).
+arithmetic and thread count give the same learned values; compare the SHA-256 above).
 
 ## Measured accuracy (held-out synthetic subjects)
 
@@ -356,8 +370,8 @@ def main() -> None:
         model.save(args.out)
     del X, y
     size_bytes = args.out.stat().st_size
-    digest = sha256(args.out)
-    log(f"weights {args.out} ({size_bytes / 1e6:.2f} MB, sha256 {digest})")
+    digest = weights_digest(LQRPPGRegressor.load(args.out, device="cpu"))
+    log(f"weights {args.out} ({size_bytes / 1e6:.2f} MB, learned values sha256 {digest})")
     rows = evaluate(args, model)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EstimationWarning)  # Pearson of tiny --quick sets
