@@ -8,6 +8,19 @@ import sys
 __all__ = ["main"]
 
 
+def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the commands that read a dataset folder (train, evaluate)."""
+    from ._common import DATASETS
+
+    parser.add_argument("--dataset", required=True, choices=list(DATASETS), help="layout")
+    parser.add_argument("--path", required=True, help="the dataset's root folder")
+    parser.add_argument("--subjects", nargs="+", metavar="ID", help="only these subjects")
+    parser.add_argument(
+        "--n-jobs", type=int, default=1, help="recordings preprocessed in parallel (1)"
+    )
+    parser.add_argument("--cache-dir", help="cache of preprocessed clips (none)")
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lqrppg",
@@ -103,7 +116,6 @@ def _build_parser() -> argparse.ArgumentParser:
         "--plot", metavar="PNG", help="write a figure: waveform, spectrum, windowed HR"
     )
 
-    datasets = ["ubfc-rppg", "pure", "cohface", "mmpd"]
     train = sub.add_parser(
         "train",
         help="fit an LQ-rPPG model on a video dataset and save it",
@@ -116,11 +128,9 @@ def _build_parser() -> argparse.ArgumentParser:
             "Exit codes: 0 success, 1 no clip could be made, 2 bad input."
         ),
     )
-    train.add_argument("--dataset", required=True, choices=datasets, help="dataset layout")
-    train.add_argument("--path", required=True, help="the dataset's root folder")
+    _add_dataset_options(train)
     train.add_argument("--out", required=True, metavar="MODEL", help="file to save the model to")
     train.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    train.add_argument("--subjects", nargs="+", metavar="ID", help="only these subjects")
     train.add_argument(
         "--size",
         nargs="+",
@@ -172,10 +182,6 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda (auto)")
     train.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     train.add_argument("--seed", type=int, default=0, help="random seed (0)")
-    train.add_argument(
-        "--n-jobs", type=int, default=1, help="recordings preprocessed in parallel (1)"
-    )
-    train.add_argument("--cache-dir", help="cache of preprocessed clips (none)")
     train.add_argument("--summary", metavar="CSV", help="write the preprocessing summary")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -191,8 +197,7 @@ def _build_parser() -> argparse.ArgumentParser:
             "Exit codes: 0 success, 1 nothing could be scored, 2 bad input."
         ),
     )
-    evaluate.add_argument("--dataset", required=True, choices=datasets, help="dataset layout")
-    evaluate.add_argument("--path", required=True, help="the dataset's root folder")
+    _add_dataset_options(evaluate)
     evaluate.add_argument(
         "--model",
         metavar="PATH",
@@ -206,7 +211,6 @@ def _build_parser() -> argparse.ArgumentParser:
         help="methods to score, one row each (default lqrppg: --model, else the shipped "
         "pretrained weights)",
     )
-    evaluate.add_argument("--subjects", nargs="+", metavar="ID", help="only these subjects")
     evaluate.add_argument(
         "--size",
         nargs="+",
@@ -239,10 +243,6 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar=("LOW", "HIGH"),
         help="heart-rate band in bpm (45 150)",
     )
-    evaluate.add_argument(
-        "--n-jobs", type=int, default=1, help="recordings preprocessed in parallel (1)"
-    )
-    evaluate.add_argument("--cache-dir", help="cache of preprocessed clips (none)")
     evaluate.add_argument("--out", metavar="CSV", help="write the per-recording/window rows")
     evaluate.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser
