@@ -81,7 +81,7 @@ from lqrppg.datasets import make_synthetic_rppg
 from lqrppg.exceptions import EstimationWarning
 from lqrppg.metrics import evaluate_hr
 from lqrppg.models import LQRPPGRegressor, PhysNetRegressor
-from lqrppg.signal import bandpass, detrend, estimate_hr, snr
+from lqrppg.signal import estimate_hr, filter_pulse, snr
 from lqrppg.video import cut_clips, overlap_add
 
 CHUNK = 160
@@ -263,7 +263,7 @@ def _snr(wave: np.ndarray, truth: np.ndarray, fs: float) -> np.ndarray:
     if ok.any():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", EstimationWarning)
-            out[ok] = snr(bandpass(detrend(wave[ok]), fs), truth[ok], fs)
+            out[ok] = snr(filter_pulse(wave[ok], fs), truth[ok], fs)
     return out
 
 

@@ -101,9 +101,8 @@ def evaluate_recording(waveforms: dict, ppg, fs: float, band, segments) -> list[
     >>> round(rows[0]["hr_true"], 1), round(rows[0]["hr_pred"], 1)
     (72.0, 75.0)
     """
-    from ..signal import bandpass, detrend, estimate_hr, snr
+    from ..signal import estimate_hr, filter_pulse, snr
 
-    lam = 100.0 * (fs / 30.0) ** 2
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # no estimate is a NaN, counted by the caller
@@ -114,7 +113,7 @@ def evaluate_recording(waveforms: dict, ppg, fs: float, band, segments) -> list[
                 hr_pred = float(estimate_hr(seg, fs, band=band))
                 snr_db = math.nan
                 if np.isfinite(hr_true) and np.all(np.isfinite(seg)):
-                    filtered = bandpass(detrend(seg, lam=lam), fs, band=band)
+                    filtered = filter_pulse(seg, fs, band=band)
                     snr_db = float(snr(filtered, hr_true, fs, band=band))
                 rows.append(
                     {

@@ -62,7 +62,7 @@ import numpy as np
 
 from ..baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS
 from ..exceptions import EstimationWarning
-from ..signal import bandpass, detrend, estimate_hr, hr_windowed, snr
+from ..signal import estimate_hr, filter_pulse, hr_windowed, snr
 from ..video import (
     FaceCropper,
     FaceNotFoundWarning,
@@ -361,7 +361,7 @@ def _run(video, method, model_path, window, step, chunk, face, band, fps, out, p
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EstimationWarning)  # NaN is reported as "no estimate"
         hr = float(estimate_hr(wave, rate, band=band_hz))
-        filtered = bandpass(detrend(wave, lam=100.0 * (rate / 30.0) ** 2), rate, band=band_hz)
+        filtered = filter_pulse(wave, rate, band=band_hz)
         hr_snr = float(snr(filtered, hr, rate, band=band_hz)) if np.isfinite(hr) else np.nan
         table = _window_table(filtered, rate, window, step, band_hz)
 

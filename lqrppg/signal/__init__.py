@@ -4,7 +4,7 @@ All functions take one signal of shape (T,) or a batch of shape (n_signals, T) a
 along the last axis; inputs are never modified.
 """
 
-from ._filters import bandpass, detrend, diff_normalize, standardize
+from ._filters import bandpass, detrend, diff_normalize, filter_pulse, standardize
 from ._hr import estimate_hr, hr_fft, hr_peaks, hr_windowed, snr
 from ._transformers import BandpassFilter, Detrender, SignalStandardizer
 
@@ -16,6 +16,7 @@ __all__ = [
     "detrend",
     "diff_normalize",
     "estimate_hr",
+    "filter_pulse",
     "hr_fft",
     "hr_peaks",
     "hr_windowed",

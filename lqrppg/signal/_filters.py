@@ -9,7 +9,7 @@ from scipy import linalg, signal
 
 from ._validation import check_band, check_fs, check_signal
 
-__all__ = ["bandpass", "detrend", "diff_normalize", "standardize"]
+__all__ = ["bandpass", "detrend", "diff_normalize", "filter_pulse", "standardize"]
 
 
 @lru_cache(maxsize=32)
@@ -131,6 +131,49 @@ def bandpass(x, fs: float, band=(0.75, 2.5), order: int = 1) -> np.ndarray:
     padlen = _padlen(sos)
     arr = check_signal(x, min_length=padlen + 1)
     return signal.sosfiltfilt(sos, arr, axis=-1, padlen=padlen)
+
+
+def filter_pulse(
+    x, fs: float, *, band=(0.75, 2.5), detrend_lambda: float | str | None = "auto", order: int = 1
+) -> np.ndarray:
+    """Detrend and band-pass a pulse waveform: the filtering step of :func:`estimate_hr`.
+
+    Parameters
+    ----------
+    x : array-like of shape (T,) or (n_signals, T)
+    fs : float
+        Sampling rate in Hz.
+    band : (float, float), default=(0.75, 2.5)
+        Pass band in Hz.
+    detrend_lambda : float, "auto" or None, default="auto"
+        Smoothness-priors parameter of :func:`detrend`; None skips detrending. ``"auto"``
+        is ``100 * (fs / 30) ** 2``: rPPG-Toolbox's 100 at 30 Hz, and the same cut-off
+        frequency (about ``0.189 * fs / sqrt(lambda)``, 0.57 Hz) at any other rate.
+    order : int, default=1
+        Butterworth order of :func:`bandpass`.
+
+    Returns
+    -------
+    ndarray of the shape of ``x``, float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lqrppg.signal import filter_pulse
+    >>> t = np.arange(600) / 30.0
+    >>> y = filter_pulse(np.sin(2 * np.pi * 1.2 * t) + 0.5 * t, 30.0)
+    >>> bool(abs(y.mean()) < 0.05 and 0.5 < y.std() < 1.0)
+    True
+    """
+    fs = check_fs(fs)
+    if isinstance(detrend_lambda, str):
+        if detrend_lambda != "auto":
+            raise ValueError(
+                f"detrend_lambda must be a positive number, 'auto' or None; got {detrend_lambda!r}"
+            )
+        detrend_lambda = 100.0 * (fs / 30.0) ** 2
+    out = x if detrend_lambda is None else detrend(x, lam=detrend_lambda)
+    return bandpass(out, fs, band=band, order=order)
 
 
 def standardize(x) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 from scipy import signal
 
 from ..exceptions import EstimationWarning
-from ._filters import bandpass, detrend
+from ._filters import filter_pulse
 from ._validation import check_band, check_fs, check_signal, is_flat
 
 __all__ = ["estimate_hr", "hr_fft", "hr_peaks", "hr_windowed", "snr"]
@@ -259,9 +259,10 @@ def estimate_hr(
 ):
     """Heart rate (bpm) of rPPG or PPG waveforms by the standard evaluation chain.
 
-    Detrend (smoothness priors, ``detrend_lambda``), zero-phase Butterworth band-pass
-    (``band``, ``filter_order``), then the spectral peak (:func:`hr_fft`, ``method="fft"``)
-    or the mean inter-beat interval (:func:`hr_peaks`, ``method="peaks"``). This is the
+    Detrend (smoothness priors, ``detrend_lambda``) and zero-phase Butterworth band-pass
+    (``band``, ``filter_order``) by :func:`filter_pulse`, then the spectral peak
+    (:func:`hr_fft`, ``method="fft"``) or the mean inter-beat interval (:func:`hr_peaks`,
+    ``method="peaks"``). This is the
     rPPG-Toolbox post-processing and the one HR routine used by the baselines, the models,
     the metrics and the command line.
 
@@ -330,14 +331,7 @@ def estimate_hr(
                 filter_order=filter_order,
             )
         return float(result[0]) if arr.ndim == 1 else result
-    if isinstance(detrend_lambda, str):
-        if detrend_lambda != "auto":
-            raise ValueError(
-                f"detrend_lambda must be a positive number, 'auto' or None; got {detrend_lambda!r}"
-            )
-        detrend_lambda = 100.0 * (fs / 30.0) ** 2
-    filtered = arr if detrend_lambda is None else detrend(arr, lam=detrend_lambda)
-    filtered = bandpass(filtered, fs, band=band, order=filter_order)
+    filtered = filter_pulse(arr, fs, band=band, detrend_lambda=detrend_lambda, order=filter_order)
     # What is left after filtering at round-off level of the input (a pure trend, say) has
     # no content in the band: its 'peak' would be numerical noise.
     empty = np.ptp(np.atleast_2d(filtered), axis=-1) <= 1e-9 * np.ptp(rows, axis=-1)

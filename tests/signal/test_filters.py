@@ -144,3 +144,17 @@ def test_inputs_not_mutated_and_readonly_accepted():
 def test_bad_input_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_filter_pulse_is_estimate_hrs_detrend_then_bandpass():
+    from lqrppg.signal import filter_pulse
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 600)).cumsum(axis=1)
+    for fs in (30.0, 60.0):
+        ref = bandpass(detrend(x, lam=100.0 * (fs / 30.0) ** 2), fs, band=(0.7, 3.0), order=2)
+        out = filter_pulse(x, fs, band=(0.7, 3.0), order=2)
+        np.testing.assert_array_equal(out, ref)
+    np.testing.assert_array_equal(filter_pulse(x, 30.0, detrend_lambda=None), bandpass(x, 30.0))
+    with pytest.raises(ValueError, match="detrend_lambda must be a positive number, 'auto'"):
+        filter_pulse(x, 30.0, detrend_lambda="smooth")
