@@ -6,6 +6,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -13,6 +14,19 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "docs" / "benchmarks"
+
+
+_T0 = time.perf_counter()
+
+
+def elapsed() -> float:
+    """Seconds since the script started (since this module was imported)."""
+    return time.perf_counter() - _T0
+
+
+def log(msg: str) -> None:
+    """Print a progress line with the clock time and the seconds since the script started."""
+    print(f"[{time.strftime('%H:%M:%S')} +{elapsed():7.1f} s] {msg}", flush=True)
 
 
 def shared_data_dir() -> Path:

@@ -74,7 +74,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from _common import write_results
+from _common import elapsed, log, write_results
 
 from lqrppg.baselines import CHROM, POS
 from lqrppg.datasets import make_synthetic_rppg
@@ -131,12 +131,6 @@ PRESETS = {
         "noise": [TARGET_LEVEL],
     },
 }
-
-_T0 = time.perf_counter()
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')} +{time.perf_counter() - _T0:7.1f} s] {msg}", flush=True)
 
 
 def parse_args() -> argparse.Namespace:
@@ -630,7 +624,7 @@ def main() -> None:
                     f"MAE {err:.2f} bpm"
                 )
                 if len(fit_times) == 1 and n_fits > 1:
-                    guess = time.perf_counter() - _T0 + (fit_s + predict_s) * (n_fits - 1)
+                    guess = elapsed() + (fit_s + predict_s) * (n_fits - 1)
                     msg = (
                         f"rough projection after the first fit (all {n_fits} fits like this "
                         f"one): {guess / 60:.0f} min; budget {args.budget_minutes:g} min"
@@ -642,12 +636,7 @@ def main() -> None:
                 projected_once = True
                 combo = time.perf_counter() - combo_t0
                 n_combos = len(args.seeds) * len(args.noise)
-                projected = (
-                    time.perf_counter()
-                    - _T0
-                    + combo * (n_combos - 1)
-                    + gen_s * (len(args.seeds) - 1)
-                )
+                projected = elapsed() + combo * (n_combos - 1) + gen_s * (len(args.seeds) - 1)
                 msg = (
                     f"projected wall time {projected / 60:.1f} min ({combo:.0f} s per seed x "
                     f"level, {n_combos} of them); budget {args.budget_minutes:g} min"
@@ -659,9 +648,9 @@ def main() -> None:
         del seed_data, data, cs
         if si < len(args.seeds) - 1:
             done = f"{si + 1} of {len(args.seeds)} seeds"
-            report(args, rows, fits, facts, time.perf_counter() - _T0, done, final=False)
+            report(args, rows, fits, facts, elapsed(), done, final=False)
 
-    wall = time.perf_counter() - _T0
+    wall = elapsed()
     log(f"done in {wall / 60:.1f} min")
     report(args, rows, fits, facts, wall, "all", final=True)
 

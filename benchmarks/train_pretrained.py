@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from _common import REPO, machine, write_results
+from _common import REPO, log, machine, write_results
 
 from lqrppg.baselines import CHROM, POS
 from lqrppg.datasets import make_synthetic_rppg
@@ -64,12 +64,6 @@ CONDITIONS = ("mild", "moderate")  # head motion and illumination presets
 TRAIN_OFFSET = 1000  # subject ids of group g: g * TRAIN_OFFSET + k
 TEST_OFFSET = 100_000
 WEIGHTS = REPO / "lqrppg" / "models" / "weights"
-
-_T0 = time.perf_counter()
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')} +{time.perf_counter() - _T0:7.1f} s] {msg}", flush=True)
 
 
 def parse_args() -> argparse.Namespace:
