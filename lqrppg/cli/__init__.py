@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ._common import DATASETS, METHOD_NAMES
+
 __all__ = ["main"]
 
 
 def _add_dataset_options(parser: argparse.ArgumentParser) -> None:
     """The options of the commands that read a dataset folder (train, evaluate)."""
-    from ._common import DATASETS
-
     parser.add_argument("--dataset", required=True, choices=list(DATASETS), help="layout")
     parser.add_argument("--path", required=True, help="the dataset's root folder")
     parser.add_argument("--subjects", nargs="+", metavar="ID", help="only these subjects")
@@ -68,7 +68,7 @@ def _build_parser() -> argparse.ArgumentParser:
     predict.add_argument("video", help="video file (any format OpenCV's FFmpeg reads)")
     predict.add_argument(
         "--method",
-        choices=["pos", "chrom", "green", "lgi", "pbv", "ica", "omit", "lqrppg"],
+        choices=[*METHOD_NAMES, "lqrppg"],
         default=None,
         help="pulse extraction (default lqrppg: the --model given, else the pretrained "
         "weights shipped with the package)",
@@ -206,7 +206,7 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--method",
         nargs="+",
-        choices=["lqrppg", "pos", "chrom", "green", "lgi", "pbv", "ica", "omit"],
+        choices=["lqrppg", *METHOD_NAMES],
         default=None,
         help="methods to score, one row each (default lqrppg: --model, else the shipped "
         "pretrained weights)",

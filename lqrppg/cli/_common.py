@@ -9,6 +9,7 @@ import numpy as np
 
 __all__ = [
     "DATASETS",
+    "METHOD_NAMES",
     "InputError",
     "check_band_bpm",
     "check_output",
@@ -25,6 +26,10 @@ DATASETS = {
     "cohface": "load_cohface",
     "mmpd": "load_mmpd",
 }
+
+
+#: Unsupervised methods by their command-line name (``lqrppg``, the model, comes on top).
+METHOD_NAMES = ("pos", "chrom", "green", "lgi", "pbv", "ica", "omit")
 
 
 class InputError(Exception):

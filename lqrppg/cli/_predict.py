@@ -72,20 +72,19 @@ from ..video import (
     stream_predict,
     video_info,
 )
-from ._common import InputError, check_band_bpm, check_output, print_error, print_warning
+from ._common import (
+    METHOD_NAMES,
+    InputError,
+    check_band_bpm,
+    check_output,
+    print_error,
+    print_warning,
+)
 
 __all__ = ["CONFIDENCE_THRESHOLDS", "METHODS", "confidence_label", "run_predict"]
 
 #: Unsupervised methods by their command-line name; "lqrppg" (the trained model) is extra.
-METHODS = {
-    "pos": POS,
-    "chrom": CHROM,
-    "green": GREEN,
-    "lgi": LGI,
-    "pbv": PBV,
-    "ica": ICA,
-    "omit": OMIT,
-}
+METHODS = dict(zip(METHOD_NAMES, (POS, CHROM, GREEN, LGI, PBV, ICA, OMIT), strict=True))
 #: (lowest SNR in dB, label), best first; below the last threshold the label is "low".
 CONFIDENCE_THRESHOLDS = ((5.0, "high"), (0.0, "medium"))
 
