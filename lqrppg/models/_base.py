@@ -627,6 +627,8 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
         self.best_epoch_ = result.best_epoch
         self.stopped_early_ = result.stopped_early
         self.n_validation_clips_ = int(val_idx.size)
+        if not warm:
+            self.metadata_ = {}
         return self
 
     def _train_loss_fn(self, p: dict[str, Any], augment_seed: int):
@@ -698,7 +700,11 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
                 clips = torch.from_numpy(_host_batch(X, slice(start, start + bs)))
                 x = clips_to_tensor(clips.to(self.device_), p["preprocessing"])
                 out[start : start + bs] = self._output(module, x).to("cpu", torch.float64)
-        out -= out.mean(axis=1, keepdims=True)
+        return self._standardize_output(out)
+
+    def _standardize_output(self, out: np.ndarray) -> np.ndarray:
+        """Waveforms (n, T) to zero mean and unit (population) standard deviation per row."""
+        out = out - out.mean(axis=1, keepdims=True)
         std = out.std(axis=1, keepdims=True)
         return np.divide(out, std, out=np.zeros_like(out), where=std > 0)
 
@@ -760,6 +766,7 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
             "stopped_early_": self.stopped_early_,
             "n_validation_clips_": self.n_validation_clips_,
             "device_": str(self.device_),
+            "metadata_": getattr(self, "metadata_", {}),
         }
 
     def _extra_state(self) -> dict[str, Any]:
@@ -834,9 +841,12 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
         est.n_frames_ = int(fitted["n_frames_"])
         est.frame_shape_ = tuple(int(v) for v in fitted["frame_shape_"])
         est.history_ = fitted["history_"]
-        est.best_epoch_ = int(fitted["best_epoch_"])
-        est.stopped_early_ = bool(fitted["stopped_early_"])
-        est.n_validation_clips_ = int(fitted["n_validation_clips_"])
+        est.best_epoch_ = _int_or_none(fitted["best_epoch_"])
+        est.stopped_early_ = (
+            None if fitted["stopped_early_"] is None else bool(fitted["stopped_early_"])
+        )
+        est.n_validation_clips_ = _int_or_none(fitted["n_validation_clips_"])
+        est.metadata_ = dict(fitted.get("metadata_", {}))
         est.device_ = dev
         est._restore_extra(payload, dev)
         p = est._check_params()
@@ -910,6 +920,10 @@ class _LazyClips:
 
     def __getitem__(self, rows):
         return _host_batch(self._X, self._idx[rows])
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _subclasses(cls: type) -> list[type]:

@@ -22,6 +22,7 @@ from lqrppg.models._base import (
     _params_json,
 )
 from lqrppg.nn import C2FNet, LabelQuantizerNet, frequency_cross_entropy, neg_pearson_loss
+from lqrppg.nn._checks import check_architecture
 from lqrppg.quantization import LabelQuantizer
 
 __all__ = ["LQRPPGRegressor"]
@@ -60,6 +61,9 @@ class LQRPPGRegressor(BaseVideoRegressor):
 
     ``predict`` returns the predictor's output, softly reconstructed through the finest
     codebook and standardised per clip: the rPPG waveform.
+
+    The LQ-rPPG authors' released real-data models load into this class with
+    :func:`lqrppg.models.load_authors_checkpoint` (``architecture='authors'``).
 
     Parameters
     ----------
@@ -155,6 +159,17 @@ class LQRPPGRegressor(BaseVideoRegressor):
         When fitted before on clips of the same shape, continue training the current
         network (with a fresh optimizer and schedule) and keep the current quantizers;
         parameters that define the network or the quantizers are not re-read.
+    architecture : {'lqrppg', 'authors'}, default='lqrppg'
+        ``'authors'`` is the exact form of the LQ-rPPG authors' released code, into which
+        their checkpoints load: the network of :class:`~lqrppg.nn.C2FNet` with
+        ``architecture='authors'`` (stem convolutions with biases, 2x2 pools, no GELU before
+        the predictor's last convolution), the default label quantizer of
+        :class:`~lqrppg.quantization.LabelQuantizer` with ``architecture='authors'`` and
+        ``d_state=48`` (the authors' one-channel encoder), and the authors' test-time
+        standardisation of the output, ``(s - mean) / (std + 1e-6)`` per clip with the
+        unbiased standard deviation (instead of the population one). ``'lqrppg'`` is ours,
+        the form of every model trained with this package so far (the shipped
+        ``synthetic-32`` weights among them). Both train with :meth:`fit`.
 
     Attributes
     ----------
@@ -178,6 +193,11 @@ class LQRPPGRegressor(BaseVideoRegressor):
     frame_shape_ : (int, int)
         H, W of the training clips; ``predict`` takes clips of this size.
     device_ : torch.device
+    metadata_ : dict
+        JSON-able facts saved with the model: empty after :meth:`fit`; for a model imported
+        by :func:`lqrppg.models.load_authors_checkpoint`, its source (repository, commit,
+        files and their SHA-256), training data, terms, and the preprocessing it expects
+        (``metadata_["preprocessing"]``).
 
     See Also
     --------
@@ -247,6 +267,7 @@ class LQRPPGRegressor(BaseVideoRegressor):
         random_state=None,
         verbose: int = 1,
         warm_start: bool = False,
+        architecture: str = "lqrppg",
     ):
         self.chunk_length = chunk_length
         self.fs = fs
@@ -277,6 +298,7 @@ class LQRPPGRegressor(BaseVideoRegressor):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.architecture = architecture
 
     # ------------------------------------------------------------------ validation
 
@@ -288,6 +310,7 @@ class LQRPPGRegressor(BaseVideoRegressor):
         if not is_real(self.expand) or not self.expand > 0 or int(self.expand * p["dim"]) < 1:
             raise ValueError(f"expand must be a positive number; got {self.expand!r}")
         p["expand"] = float(self.expand)
+        p["architecture"] = check_architecture(self.architecture)
         levels = self.levels
         if (
             isinstance(levels, (str, bytes))
@@ -390,6 +413,7 @@ class LQRPPGRegressor(BaseVideoRegressor):
             lq = given
         else:
             if given is None:
+                authors = {"architecture": "authors", "d_state": 48}
                 lq = LabelQuantizer(
                     levels=p["levels"],
                     fs=p["fs"],
@@ -398,6 +422,7 @@ class LQRPPGRegressor(BaseVideoRegressor):
                     device=self.device,
                     random_state=seed,
                     verbose=p["verbose"],
+                    **(authors if p["architecture"] == "authors" else {}),
                 )
             else:
                 lq = clone(given)
@@ -425,6 +450,7 @@ class LQRPPGRegressor(BaseVideoRegressor):
             expand=p["expand"],
             codebooks=self.codebooks_ if self._quantized() else None,
             codebook_sizes=p["levels"],
+            architecture=p["architecture"],
         )
 
     def _loss(
@@ -447,6 +473,13 @@ class LQRPPGRegressor(BaseVideoRegressor):
 
     def _output(self, module: nn.Module, x: torch.Tensor) -> torch.Tensor:
         return module(x).output
+
+    def _standardize_output(self, out: np.ndarray) -> np.ndarray:
+        if check_architecture(self.architecture) != "authors":
+            return super()._standardize_output(out)
+        # the authors' test-time standardisation (LQC2FTrainer.test)
+        out = out - out.mean(axis=1, keepdims=True)
+        return out / (out.std(axis=1, ddof=1, keepdims=True) + 1e-6)
 
     # ------------------------------------------------------------------ persistence
 
@@ -509,7 +542,9 @@ def _quantizer_state(lq: LabelQuantizer) -> dict[str, Any]:
         "levels_": list(lq.levels_),
         "history_": lq.history_,
         "best_epoch_": [int(e) for e in lq.best_epoch_],
-        "n_validation_clips_": int(lq.n_validation_clips_),
+        "n_validation_clips_": (
+            None if lq.n_validation_clips_ is None else int(lq.n_validation_clips_)
+        ),
         "device_": str(lq.device_),
     }
     if hasattr(lq, "feature_names_in_"):
@@ -550,6 +585,7 @@ def _quantizer_from_state(state: dict[str, Any], device: torch.device) -> LabelQ
                 decay=lq.ema_decay,
                 eps=lq.ema_eps,
                 dead_code_threshold=lq.dead_code_threshold,
+                architecture=lq.architecture,
             )
         net.load_state_dict(weights)
         modules.append(net.to(device).eval())

@@ -24,10 +24,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from lqrppg.nn._checks import check_int, shape_of
+from lqrppg.nn._checks import ARCHITECTURES, check_architecture, check_int, shape_of
 from lqrppg.nn._mamba import BiMambaBlock
 
 __all__ = [
+    "ARCHITECTURES",
     "C2FNet",
     "C2FOutput",
     "rescale_attention_mask",
@@ -169,13 +170,21 @@ def rescale_attention_mask(mask: torch.Tensor, eps: float = 1e-8) -> torch.Tenso
     return mask * (0.5 * h * w) / (mask.sum(dim=(-2, -1), keepdim=True) + eps)
 
 
-def _stem_block(c_in: int, c_out: int, stride: int, factory: dict[str, Any]) -> nn.Sequential:
-    """Conv 7x7 (no bias: BatchNorm follows) -> BatchNorm -> ReLU -> max-pool halving H, W."""
+def _stem_block(
+    c_in: int, c_out: int, stride: int, authors: bool, factory: dict[str, Any]
+) -> nn.Sequential:
+    """Conv 7x7 -> BatchNorm -> ReLU -> max-pool halving H, W.
+
+    Ours: no convolution bias (BatchNorm follows and cancels it) and a 3x3 pool of stride 2
+    (RhythmMamba's). The authors' release: a bias and a 2x2 pool of stride 2 (the same output
+    size on even H, W).
+    """
+    pool = nn.MaxPool2d(2, stride=2) if authors else nn.MaxPool2d(3, stride=2, padding=1)
     return nn.Sequential(
-        nn.Conv2d(c_in, c_out, 7, stride=stride, padding=3, bias=False, **factory),
+        nn.Conv2d(c_in, c_out, 7, stride=stride, padding=3, bias=authors, **factory),
         nn.BatchNorm2d(c_out, **factory),
         nn.ReLU(),
-        nn.MaxPool2d(3, stride=2, padding=1),
+        pool,
     )
 
 
@@ -233,11 +242,22 @@ class C2FNet(nn.Module):
         and RhythmMamba) or from a 1x1x1 convolution of them (``True``, as DeepPhys).
     chunk_size : int, default=16
         Of the selective scans.
+    architecture : {'lqrppg', 'authors'}, default='lqrppg'
+        ``'authors'`` builds the network exactly as the LQ-rPPG authors' released code
+        (``LQC2F.py``), so that their checkpoints load into it
+        (:func:`lqrppg.models.load_authors_checkpoint`): the five stem convolutions (2-D and
+        3-D) have a bias, the stem's max-pools are 2x2 with stride 2, and the predictor has
+        no GELU between its third convolution and the final one. ``'lqrppg'`` (ours, the
+        default of every model trained with this package) drops those biases (BatchNorm
+        follows each of them), pools 3x3 with stride 2 (as RhythmMamba) and has a GELU after
+        each of the three predictor convolutions. Everything else is the same; the authors'
+        form has 112 parameters more (405,453 against 405,341 at the defaults).
     device, dtype : optional
         Where and in which dtype the parameters and buffers are created.
 
     Attributes
     ----------
+    architecture : str
     codebook_sizes : tuple of int
     quantized : bool
         Whether codebooks are set (soft reconstruction on).
@@ -254,7 +274,8 @@ class C2FNet(nn.Module):
 
     Notes
     -----
-    Size at the defaults (``dim=64``, four blocks, ``d_state=48``): 409,501 parameters and
+    Size at the defaults (``dim=64``, four blocks, ``d_state=48``): 405,341 parameters
+    (409,501 with ``attention_conv=True``; 405,453 with ``architecture='authors'``) and
     57.9 M multiply-accumulates per frame on a ``(1, 3, 160, 128, 128)`` clip, as counted by
     ``torch.utils.flop_counter.FlopCounterMode`` (convolutions and matrix products: 36.9 M in
     the 2-D stem, 19.7 M in the 3-D convolution, 1.0 M in the mask convolution, 0.2 M in the
@@ -284,10 +305,13 @@ class C2FNet(nn.Module):
         codebook_sizes: Sequence[int] | None = None,
         attention_conv: bool = False,
         chunk_size: int = 16,
+        architecture: str = "lqrppg",
         device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        self.architecture = check_architecture(architecture)
+        authors = self.architecture == "authors"
         self.seq_len = check_int("seq_len", seq_len, 1)
         self.dim = check_int("dim", dim, 8)
         if self.dim % 8:
@@ -311,11 +335,13 @@ class C2FNet(nn.Module):
 
         factory = {"device": device, "dtype": dtype}
         d_a, d_b = self.dim // 8, self.dim // 4
-        self.branch_frame = _stem_block(3, d_a, 2, factory)
-        self.branch_diff = _stem_block(12, d_a, 2, factory)
-        self.path_fused = _stem_block(d_a, d_b, 1, factory)
-        self.path_diff = _stem_block(d_a, d_b, 1, factory)
-        self.conv3d = nn.Conv3d(d_b, self.dim, (3, 5, 5), padding=(1, 2, 2), bias=False, **factory)
+        self.branch_frame = _stem_block(3, d_a, 2, authors, factory)
+        self.branch_diff = _stem_block(12, d_a, 2, authors, factory)
+        self.path_fused = _stem_block(d_a, d_b, 1, authors, factory)
+        self.path_diff = _stem_block(d_a, d_b, 1, authors, factory)
+        self.conv3d = nn.Conv3d(
+            d_b, self.dim, (3, 5, 5), padding=(1, 2, 2), bias=authors, **factory
+        )
         self.bn3d = nn.BatchNorm3d(self.dim, **factory)
         self.mask_conv = nn.Conv3d(self.dim, self.dim, 1, **factory) if attention_conv else None
         self.pos_embedding = nn.Parameter(torch.empty(1, self.seq_len, self.dim, **factory))
@@ -330,8 +356,10 @@ class C2FNet(nn.Module):
             nn.Linear(1, self.dim, **factory) for _ in range(self.n_blocks)
         )
         layers: list[nn.Module] = []
-        for _ in range(3):
-            layers += [nn.Conv1d(self.dim, self.dim, 3, padding=1, **factory), nn.GELU()]
+        for i in range(3):
+            layers.append(nn.Conv1d(self.dim, self.dim, 3, padding=1, **factory))
+            if i < 2 or not authors:
+                layers.append(nn.GELU())
         layers.append(nn.Conv1d(self.dim, 1, 3, padding=1, **factory))
         self.predictor = nn.Sequential(*layers)
 
@@ -347,7 +375,8 @@ class C2FNet(nn.Module):
     def extra_repr(self) -> str:
         return (
             f"seq_len={self.seq_len}, dim={self.dim}, n_blocks={self.n_blocks}, "
-            f"codebook_sizes={self.codebook_sizes}, quantized={self._quantized}"
+            f"codebook_sizes={self.codebook_sizes}, quantized={self._quantized}, "
+            f"architecture={self.architecture!r}"
         )
 
     @property

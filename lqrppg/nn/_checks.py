@@ -7,7 +7,11 @@ from typing import Any
 
 import torch
 
-__all__ = ["check_int", "check_real", "shape_of"]
+__all__ = ["ARCHITECTURES", "check_architecture", "check_int", "check_real", "shape_of"]
+
+#: Values of the ``architecture`` argument of the LQ-rPPG modules: ours, or the form of the
+#: authors' released code (whose checkpoints load into it).
+ARCHITECTURES = ("lqrppg", "authors")
 
 
 def shape_of(t: Any) -> str:
@@ -31,3 +35,10 @@ def check_real(name: str, value: Any, low: float, high: float, *, open_low: bool
         lo = f"> {low}" if open_low else f">= {low}"
         raise ValueError(f"{name} must be a number {lo} and < {high}; got {value!r}")
     return float(value)
+
+
+def check_architecture(architecture: Any) -> str:
+    """``architecture`` if it is one of :data:`ARCHITECTURES`, else a ``ValueError``."""
+    if not isinstance(architecture, str) or architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture must be one of {ARCHITECTURES}; got {architecture!r}")
+    return architecture

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lqrppg.nn._checks import check_int, check_real, shape_of
+from lqrppg.nn._checks import check_architecture, check_int, check_real, shape_of
 from lqrppg.nn._mamba import BiMambaBlock
 
 __all__ = [
@@ -91,6 +91,14 @@ class PulseLabelEncoder(nn.Module):
         One convolution per entry.
     d_state, d_conv, expand, chunk_size
         Of the :class:`BiMambaBlock`.
+    architecture : {'lqrppg', 'authors'}, default='lqrppg'
+        ``'authors'`` keeps the Mamba block's LayerNorm at ``width=1``, as the LQ-rPPG
+        authors' released encoder does (``BiMambaBlock(norm='layer')``): a LayerNorm over one
+        channel outputs its bias whatever the input, so the mixer then sees a constant
+        sequence and adds the same vector to every time step; the released quantizers were
+        trained that way and need it to reproduce their outputs. ``'lqrppg'`` drops the norm
+        at ``width=1`` (``norm='auto'``) so the mixer sees the signal. Both are the same for
+        ``width > 1``.
     device, dtype : optional
         Where and in which dtype the parameters are created.
 
@@ -123,10 +131,12 @@ class PulseLabelEncoder(nn.Module):
         d_conv: int = 4,
         expand: float = 2,
         chunk_size: int = 16,
+        architecture: str = "lqrppg",
         device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        self.architecture = check_architecture(architecture)
         self.length = check_int("length", length, 1)
         self.width = check_int("width", width, 1)
         kernel_size = check_int("kernel_size", kernel_size, 1)
@@ -149,8 +159,9 @@ class PulseLabelEncoder(nn.Module):
         )
         self.pos_embedding = nn.Parameter(torch.empty(1, self.length, self.width, **factory))
         nn.init.normal_(self.pos_embedding, std=0.02)
+        norm = "layer" if self.architecture == "authors" else "auto"
         self.mixer = BiMambaBlock(
-            self.width, d_state, d_conv, expand, norm="auto", chunk_size=chunk_size, **factory
+            self.width, d_state, d_conv, expand, norm=norm, chunk_size=chunk_size, **factory
         )
         self.head = nn.Linear(self.width, 1, **factory) if self.width > 1 else nn.Identity()
 
@@ -405,6 +416,8 @@ class LabelQuantizerNet(nn.Module):
         Of the encoder's bidirectional Mamba block.
     commitment, decay, eps, dead_code_threshold
         Of the :class:`ScalarEMAQuantizer`.
+    architecture : {'lqrppg', 'authors'}, default='lqrppg'
+        Of the :class:`PulseLabelEncoder`.
     device, dtype : optional
 
     Attributes
@@ -437,6 +450,7 @@ class LabelQuantizerNet(nn.Module):
         decay: float = 0.99,
         eps: float = 1e-5,
         dead_code_threshold: float = 1.0,
+        architecture: str = "lqrppg",
         device: Any = None,
         dtype: Any = None,
     ) -> None:
@@ -448,6 +462,7 @@ class LabelQuantizerNet(nn.Module):
             d_conv=d_conv,
             expand=expand,
             chunk_size=chunk_size,
+            architecture=architecture,
             device=device,
             dtype=dtype,
         )

@@ -25,6 +25,7 @@ from lqrppg._training import (
     train_validation_split,
 )
 from lqrppg.nn import LabelQuantizerNet, frequency_cross_entropy, neg_pearson_loss
+from lqrppg.nn._checks import check_architecture
 from lqrppg.signal._validation import is_flat
 
 __all__ = ["LabelQuantizer"]
@@ -45,7 +46,8 @@ class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     variation; fine levels follow the label closely.
 
     Each clip (row of ``X``) is standardised to zero mean and unit standard deviation before
-    it is encoded, in ``fit`` and in ``transform``; a constant clip is refused. Each level is
+    it is encoded, in ``fit`` and in ``transform`` (see ``architecture``); a constant clip is
+    refused. Each level is
     trained to minimise ``pearson_weight * (1 - r) + frequency_weight * frequency CE`` between
     its quantized sequence and the standardised label (see :func:`lqrppg.nn.hybrid_loss`)
     plus the commitment loss, with AdamW and a one-cycle learning-rate schedule
@@ -105,6 +107,13 @@ class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Stop a level's training after this many epochs without improvement. Off by default.
     output_level : int, default=-1
         Level returned by :meth:`transform` (an index into ``levels``; -1 is the finest).
+    architecture : {'lqrppg', 'authors'}, default='lqrppg'
+        ``'authors'``: the form of the LQ-rPPG authors' released quantizers (see
+        :class:`~lqrppg.nn.PulseLabelEncoder`: the encoder keeps its one-channel LayerNorm),
+        and their standardisation of each clip, ``(x - mean) / (std + 1e-6)`` with the
+        unbiased (``n - 1``) standard deviation. ``'lqrppg'``: no LayerNorm at one channel and
+        ``(x - mean) / std`` with the population standard deviation. The released quantizers
+        load into the ``'authors'`` form (:func:`lqrppg.models.load_authors_checkpoint`).
     device : 'auto', str or torch.device, default='auto'
         Where to train and encode; 'auto' is CUDA when available, else the CPU.
     num_threads : int or None, default=1
@@ -201,6 +210,7 @@ class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         validation_fraction: float = 0.2,
         patience: int | None = None,
         output_level: int = -1,
+        architecture: str = "lqrppg",
         device="auto",
         num_threads: int | None = 1,
         random_state=None,
@@ -226,6 +236,7 @@ class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.output_level = output_level
+        self.architecture = architecture
         self.device = device
         self.num_threads = num_threads
         self.random_state = random_state
@@ -297,6 +308,7 @@ class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         else:
             p["patience"] = None
         p["output_level"] = self._level_index(len(p["levels"]))
+        p["architecture"] = check_architecture(self.architecture)
         p["device"] = resolve_device(self.device)
         p["seed"] = random_seed(self.random_state)
         return p
@@ -339,8 +351,7 @@ class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 )
         return validate_data(self, X, dtype=np.float64, reset=reset)
 
-    @staticmethod
-    def _standardize(X: np.ndarray) -> np.ndarray:
+    def _standardize(self, X: np.ndarray) -> np.ndarray:
         flat = is_flat(X)
         if np.any(flat):
             rows = np.flatnonzero(flat)
@@ -350,6 +361,8 @@ class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 "mean and unit standard deviation, which needs a label that varies"
             )
         centred = X - X.mean(axis=1, keepdims=True)
+        if check_architecture(self.architecture) == "authors":
+            return centred / (np.std(centred, axis=1, ddof=1, keepdims=True) + 1e-6)
         return centred / np.sqrt(np.mean(centred * centred, axis=1, keepdims=True))
 
     # ------------------------------------------------------------------ fit
@@ -432,6 +445,7 @@ class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             decay=p["ema_decay"],
             eps=p["ema_eps"],
             dead_code_threshold=p["dead_code_threshold"],
+            architecture=p["architecture"],
         ).to(device)
         # Codewords start at quantiles of the untrained encoder's outputs on all training
         # clips, with cluster sizes on the scale of one training step.
