@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["EstimationWarning"]
+__all__ = ["EstimationWarning", "ModelFileError"]
 
 
 class EstimationWarning(UserWarning):
@@ -10,4 +10,11 @@ class EstimationWarning(UserWarning):
 
     Raised, for example, when a heart rate is asked of a flat signal or of a signal whose
     spectral maximum lies outside the physiological band.
+    """
+
+
+class ModelFileError(ValueError):
+    """A file is not a model lqrppg can load: missing, unreadable, damaged or of another kind.
+
+    The message names the file and what is wrong with it. A subclass of ``ValueError``.
     """

@@ -33,3 +33,24 @@ def shared_data() -> Path:
             "shared/data folder to run this test)"
         )
     return path
+
+
+def authors_release_dir() -> Path:
+    """The LQ-rPPG authors' released checkpoints and references (may not exist)."""
+    env = os.environ.get("LQRPPG_AUTHORS_RELEASE")
+    if env:
+        return Path(env)
+    return _REPO.parent / "shared" / "lq_rppg_authors"
+
+
+@pytest.fixture(scope="session")
+def authors_release() -> Path:
+    """Path to ``../shared/lq_rppg_authors``; skips the test when it is absent."""
+    path = authors_release_dir()
+    if not (path / "configs").is_dir():
+        pytest.skip(
+            f"the LQ-rPPG authors' release was not found at {path} (set "
+            "LQRPPG_AUTHORS_RELEASE to a folder with their configs/ and PreTrainedModels/, "
+            "and the reference outputs, to run this test)"
+        )
+    return path

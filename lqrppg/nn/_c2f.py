@@ -250,8 +250,11 @@ class C2FNet(nn.Module):
         no GELU between its third convolution and the final one. ``'lqrppg'`` (ours, the
         default of every model trained with this package) drops those biases (BatchNorm
         follows each of them), pools 3x3 with stride 2 (as RhythmMamba) and has a GELU after
-        each of the three predictor convolutions. Everything else is the same; the authors'
-        form has 112 parameters more (405,453 against 405,341 at the defaults).
+        each of the three predictor convolutions, and adds 1e-8 to the attention mask's
+        spatial sums (the authors add nothing: see :func:`rescale_attention_mask`; the
+        difference is large for channels whose sigmoids nearly vanish). Everything else is
+        the same; the authors' form has 112 parameters more (405,453 against 405,341 at the
+        defaults).
     device, dtype : optional
         Where and in which dtype the parameters and buffers are created.
 
@@ -464,7 +467,12 @@ class C2FNet(nn.Module):
         f = f.reshape(b, T, *f.shape[1:]).transpose(1, 2)  # (batch, dim/4, T, H/8, W/8)
         f = self.bn3d(self.conv3d(f))
         logits = self.mask_conv(f) if self.mask_conv is not None else f
-        f = f * rescale_attention_mask(torch.sigmoid(logits))
+        mask = torch.sigmoid(logits)
+        # The authors divide by the sum as it is: channels whose sigmoids all but vanish
+        # (sums of 1e-9 occur) are scaled up as much as the others; an eps of 1e-8 would
+        # change them. The smallest normal number only guards against a sum of exactly 0.
+        eps = torch.finfo(mask.dtype).tiny if self.architecture == "authors" else 1e-8
+        f = f * rescale_attention_mask(mask, eps)
         tokens = f.mean(dim=(-2, -1)).transpose(1, 2)  # (batch, T, dim)
         return tokens + self.pos_embedding
 
