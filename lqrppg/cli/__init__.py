@@ -1,4 +1,4 @@
-"""Command line: ``lqrppg demo``, ``predict``, ``train`` and ``evaluate``."""
+"""Command line: ``lqrppg demo``, ``predict``, ``train``, ``evaluate`` and ``import-model``."""
 
 from __future__ import annotations
 
@@ -245,6 +245,27 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--out", metavar="CSV", help="write the per-recording/window rows")
     evaluate.add_argument("--quiet", action="store_true", help="no progress lines")
+    imp = sub.add_parser(
+        "import-model",
+        help="convert the LQ-rPPG authors' released checkpoints into an lqrppg model file",
+        description=(
+            "Load one protocol of the LQ-rPPG authors' released models (obtain their "
+            "repository yourself: its configs/ and PreTrainedModels/ folders), check every "
+            "tensor into lqrppg's port of their network, and save it for 'lqrppg predict "
+            "--model' and 'lqrppg evaluate --model', with a model card (OUT with suffix .md: "
+            "source, SHA-256 of each file, training data, terms). "
+            "Exit codes: 0 success, 2 bad input."
+        ),
+    )
+    imp.add_argument("directory", help="the authors' repository folder")
+    imp.add_argument(
+        "--protocol",
+        required=True,
+        metavar="TRAIN_TEST",
+        help="which model, e.g. UBFC_UBFC, PURE_PURE, PURE_UBFC (see the folder's configs/)",
+    )
+    imp.add_argument("--out", required=True, metavar="MODEL", help="file to write (e.g. ubfc.pt)")
+    imp.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     return parser
 
 
@@ -327,6 +348,10 @@ def main(argv: list[str] | None = None) -> int:
             out=args.out,
             verbose=0 if args.quiet else 1,
         )
+    if args.command == "import-model":
+        from ._import_model import run_import_model
+
+        return run_import_model(args.directory, args.protocol, args.out, overwrite=args.overwrite)
     raise AssertionError(f"unhandled command {args.command!r}")  # pragma: no cover
 
 

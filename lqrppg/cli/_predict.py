@@ -205,6 +205,51 @@ class _ChunkFaceCrop:
         return crop if self.resizer is None else self.resizer.transform(crop)
 
 
+class _VideoFaceBox:
+    """Transform of one chunk: the face box of the first frame with a face, for all chunks.
+
+    The preprocessing of the LQ-rPPG authors (and of rPPG-Toolbox without dynamic
+    detection): one Haar box, enlarged ``scale`` times, from the start of the video, kept to
+    its end. Where the first frame has no face, detection runs once per second until a face
+    is found; chunks before that are cropped at the centre (and reported).
+    """
+
+    def __init__(self, fps: float, size: tuple[int, int], scale: float):
+        self.cropper = FaceCropper(detect="first", scale=scale, on_missing="raise")
+        self.resizer = Resizer(size=size)
+        self.every = max(1, round(fps))
+        self.box: tuple[int, int, int] | None = None
+        self.box_frame: int | None = None
+        self.n_chunks = 0
+        self.n_frames_seen = 0
+        self.fallback_chunks: list[int] = []
+        self.n_detection_frames = 0
+        self.n_found = 0
+
+    def __call__(self, clip: np.ndarray) -> np.ndarray:
+        if self.box is None:
+            for t in range(0, clip.shape[1], self.every):
+                self.n_detection_frames += 1
+                try:
+                    found = self.cropper.detect_boxes(clip[:, t : t + 1])
+                except ValueError:  # no face on this frame
+                    continue
+                self.n_found += 1
+                x0, y0, side, _ = (int(v) for v in found.boxes[0, 0])
+                self.box, self.box_frame = (x0, y0, side), self.n_frames_seen + t
+                break
+        if self.box is None:
+            self.fallback_chunks.append(self.n_chunks)
+            h, w = clip.shape[2:4]
+            side = min(h, w)
+            x0, y0 = (w - side) // 2, (h - side) // 2
+        else:
+            x0, y0, side = self.box
+        self.n_chunks += 1
+        self.n_frames_seen += clip.shape[1]
+        return self.resizer.transform(clip[:, :, y0 : y0 + side, x0 : x0 + side])
+
+
 def _chunk_seconds(chunk, info, min_frames: int) -> float:
     floor_s = max(_MIN_CHUNK_S, min_frames / info.fps)
     if chunk is not None:
@@ -286,7 +331,10 @@ def _run(video, method, model_path, window, step, chunk, face, band, fps, out, p
         )
     chunk_s = _chunk_seconds(chunk, info, min_frames)
     overlap_s = min(_MAX_OVERLAP_S, chunk_s / 4)
-    if face:
+    preprocessing = getattr(model, "metadata_", {}).get("preprocessing", {}) if size else {}
+    if face and preprocessing.get("face_detection") == "first":
+        transform = _VideoFaceBox(info.fps, size, preprocessing.get("box_scale", 1.5))
+    elif face:
         transform = _ChunkFaceCrop(info.fps, size)
     else:
         transform = None if size is None else Resizer(size=size)
@@ -318,7 +366,22 @@ def _run(video, method, model_path, window, step, chunk, face, band, fps, out, p
         f"{video}: {info.width}x{info.height}, {rate:g} fps, {n} frames ({n / rate:.1f} s); "
         f"method {name_long}; {chunks}"
     )
-    if isinstance(transform, _ChunkFaceCrop):
+    if isinstance(transform, _VideoFaceBox):
+        if transform.box is None:
+            print(f"face: none found on {transform.n_detection_frames} detection frames")
+        else:
+            x0, y0, side = transform.box
+            print(
+                f"face: box {side}x{side} at ({x0}, {y0}) from frame {transform.box_frame}, "
+                "kept for the whole video (the model's preprocessing: one Haar box from the "
+                f"start, enlarged {transform.cropper.scale:g}x)"
+            )
+        if transform.fallback_chunks:
+            _warn(
+                f"no face found in the first {len(transform.fallback_chunks)} of "
+                f"{transform.n_chunks} chunks; the centred square of the frame was used there"
+            )
+    elif isinstance(transform, _ChunkFaceCrop):
         print(
             f"face: found on {transform.n_found} of {transform.n_detection_frames} detection "
             "frames (Haar cascade once per second, one median box per chunk)"
