@@ -330,6 +330,9 @@ Mean absolute HR error against the clean pulse by skin type (bpm; last row: vide
   apparent heart rate of a clip; resample the video to {FS:g} fps first.
 - Heart rates outside 45-150 bpm, strong motion, and lighting beyond the generator's
   'moderate' presets were not in the training data.
+- For real faces, the LQ-rPPG authors' models trained on real datasets (UBFC-rPPG, PURE,
+  MMPD, V4V, COHFACE) can be imported from their release and run on a CPU: see "The published
+  LQ-rPPG models" in the documentation (`docs/guide/authors-models.md`).
 """
 
 
