@@ -16,6 +16,7 @@ import copy
 import functools
 import json
 import math
+import pickle
 import warnings
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from lqrppg import __version__
+from lqrppg._files import atomic_write
 from lqrppg._params import is_int, is_real, param_bool, param_int, param_real
 from lqrppg._training import (
     random_seed,
@@ -37,7 +39,7 @@ from lqrppg._training import (
     train_module,
     train_validation_split,
 )
-from lqrppg.exceptions import EstimationWarning
+from lqrppg.exceptions import EstimationWarning, ModelFileError
 from lqrppg.metrics import hr_error_from_waveforms
 from lqrppg.signal import estimate_hr, standardize
 from lqrppg.signal._validation import check_band, check_fs, is_flat
@@ -52,7 +54,8 @@ __all__ = [
 
 _PREPROCESSING = ("standardize", "none")
 _FORMAT = "lqrppg.models"
-_FORMAT_VERSION = 1
+# 2: the file carries the SHA-256 of its content ("sha256"), checked on load.
+_FORMAT_VERSION = 2
 # Clips whose finiteness is checked at a time: bounds the temporary boolean array.
 _CHECK_CHUNK = 64
 
@@ -337,6 +340,141 @@ def _available_device(device: Any, owner: str, stacklevel: int = 3) -> torch.dev
 
 def _cpu_state_dict(module: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu").clone() for k, v in module.state_dict().items()}
+
+
+def _digest_into(h: Any, obj: Any) -> None:
+    """Feed ``obj`` (nested dicts, lists, tensors, strings, numbers) to a hash, canonically."""
+    if isinstance(obj, dict):
+        h.update(b"{")
+        for key in sorted(obj, key=repr):
+            h.update(repr(key).encode())
+            _digest_into(h, obj[key])
+        h.update(b"}")
+    elif isinstance(obj, (list, tuple)):
+        h.update(b"[")
+        for value in obj:
+            _digest_into(h, value)
+        h.update(b"]")
+    elif isinstance(obj, torch.Tensor):
+        t = obj.detach().to("cpu").contiguous()
+        h.update(f"T{t.dtype}{tuple(t.shape)}".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    else:
+        h.update(f"{type(obj).__name__}:{obj!r}".encode())
+
+
+def payload_digest(payload: dict[str, Any]) -> str:
+    """SHA-256 of a model file's content, every entry but the digest itself."""
+    import hashlib
+
+    h = hashlib.sha256()
+    _digest_into(h, {k: v for k, v in payload.items() if k != "sha256"})
+    return h.hexdigest()
+
+
+def read_model_file(path, what: str = "an lqrppg model") -> dict[str, Any]:
+    """The payload of a file written by ``save``, checked; a ``ModelFileError`` otherwise.
+
+    Every way a file can fail to be an lqrppg model (not a file torch can read with
+    ``weights_only=True``, not our format, damaged) is one :class:`ModelFileError` naming the
+    file and the problem. Nothing in the file is executed: objects other than tensors and
+    plain data are refused by ``weights_only=True``, and no message suggests turning that off.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"model file not found: {str(p)!r}")
+    if p.is_dir():
+        raise ModelFileError(f"{str(p)!r} is a folder, not a model file")
+    try:
+        payload = torch.load(p, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise ModelFileError(
+            f"{str(p)!r} is not {what} file: it holds Python objects other than tensors and "
+            "plain data (for example a whole pickled model from another library); such a "
+            "file could run code when loaded, so it is not loaded"
+        ) from None
+    except Exception as exc:  # torch raises many types for files that are not archives
+        raise ModelFileError(f"{str(p)!r} is not {what} file: {_short_reason(exc)}") from None
+    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
+        raise ModelFileError(f"{str(p)!r} is not a file written by lqrppg's save (not {what})")
+    version = payload.get("format_version", 0)
+    if not isinstance(version, int) or version > _FORMAT_VERSION:
+        raise ModelFileError(
+            f"{str(p)!r} was written in format version {version} by lqrppg "
+            f"{payload.get('lqrppg_version')}; this version reads up to {_FORMAT_VERSION}: "
+            "upgrade lqrppg"
+        )
+    if version >= 2:
+        stored = payload.get("sha256")
+        if not isinstance(stored, str) or stored != payload_digest(payload):
+            raise ModelFileError(
+                f"{str(p)!r} is damaged: its content does not match the SHA-256 stored in it "
+                "(the file was changed or corrupted after it was written); save the model "
+                "again or use another copy"
+            )
+    else:
+        warnings.warn(
+            f"{str(p)!r} was written by an older lqrppg (format {version}) without an "
+            "integrity check; it cannot be verified. Load it and save it again to add one.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return payload
+
+
+def _short_reason(exc: BaseException) -> str:
+    """A one-line reason from a torch.load error, without torch's advice to disable safety."""
+    if isinstance(exc, EOFError):
+        return "the file is empty or cut short"
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    if "weights_only" in str(exc) or not text:
+        return f"torch cannot read it as a weights-only archive ({type(exc).__name__})"
+    if "zip archive" in text or "central directory" in text:
+        return "it is not a PyTorch archive, or it is cut short (the zip directory is missing)"
+    return f"{type(exc).__name__}: {text}"
+
+
+def restore_module(build: Any, state: Any, path, what: str) -> nn.Module:
+    """A module from ``build()`` with the stored ``state``; stored sizes checked first.
+
+    ``build`` runs on the ``meta`` device first, which allocates nothing, so the stored
+    hyper-parameters can be compared with the stored tensors (names, shapes, dtypes) before
+    any memory is taken: a file whose hyper-parameters were altered to, say, a width of 32768
+    is refused instead of allocating tens of GB.
+    """
+    with torch_rng(0), torch.device("meta"):  # the weights are overwritten; keep the RNG
+        skeleton = build()
+    expected = skeleton.state_dict()
+    if not isinstance(state, dict):
+        raise ModelFileError(f"{str(path)!r} is damaged: the {what} weights are missing")
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    bad = [
+        k
+        for k in set(expected) & set(state)
+        if not isinstance(state[k], torch.Tensor)
+        or tuple(state[k].shape) != tuple(expected[k].shape)
+        or state[k].dtype != expected[k].dtype
+    ]
+    if missing or unexpected or bad:
+        parts = []
+        if missing:
+            parts.append(f"missing {missing[:3]}")
+        if unexpected:
+            parts.append(f"unexpected {unexpected[:3]}")
+        if bad:
+            k = sorted(bad)[0]
+            got = tuple(state[k].shape) if isinstance(state[k], torch.Tensor) else type(state[k])
+            parts.append(
+                f"{len(bad)} of another size, e.g. {k!r}: {got} for {tuple(expected[k].shape)}"
+            )
+        raise ModelFileError(
+            f"{str(path)!r} is damaged or inconsistent: its stored hyper-parameters do not "
+            f"match its {what} weights ({'; '.join(parts)})"
+        )
+    module = skeleton.to_empty(device="cpu")
+    module.load_state_dict(state)
+    return module
 
 
 # ----------------------------------------------------------------------------- estimator
@@ -773,7 +911,7 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
         """More fitted state for :meth:`save` (tensors, lists, dicts, JSON strings)."""
         return {}
 
-    def _restore_extra(self, payload: dict[str, Any], device: torch.device) -> None:
+    def _restore_extra(self, payload: dict[str, Any], device: torch.device, path) -> None:
         """Set the fitted attributes saved by ``_extra_state``."""
 
     def save(self, path) -> None:
@@ -782,12 +920,21 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
         The file is a :func:`torch.save` archive holding only tensors, numbers and strings
         (so :meth:`load` reads it with ``torch.load(weights_only=True)``, which runs no
         code): the parameters as JSON, the fitted attributes, the network's ``state_dict``
-        (on the CPU) and the state of any label model. A ``random_state`` given as a
-        RandomState or Generator is saved as None (with a warning).
+        (on the CPU), the state of any label model, and the SHA-256 of all of it, which
+        :meth:`load` checks. The file is written to a temporary file beside ``path`` and
+        renamed into place when complete, so an interrupted save leaves the old file (or
+        none), never half a file. A ``random_state`` given as a RandomState or Generator is
+        saved as None (with a warning).
 
         Parameters
         ----------
         path : str or path-like
+            Its folder must exist.
+
+        Raises
+        ------
+        FileNotFoundError, IsADirectoryError, PermissionError
+            When ``path`` cannot be written (checked before anything is written).
         """
         check_is_fitted(self)
         payload = {
@@ -800,7 +947,9 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
             "state_dict": _cpu_state_dict(self.module_),
             **self._extra_state(),
         }
-        torch.save(payload, Path(path))
+        payload["sha256"] = payload_digest(payload)
+        with atomic_write(path) as tmp:
+            torch.save(payload, tmp)
 
     @classmethod
     def load(cls, path, *, device=None):
@@ -820,18 +969,20 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
             Fitted, of the class that was saved (``cls`` or a subclass of it); it predicts
             exactly as the saved one.
         """
-        payload = torch.load(Path(path), map_location="cpu", weights_only=True)
-        if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
-            raise ValueError(f"{path} is not a file written by {cls.__name__}.save")
-        if payload.get("format_version", 0) > _FORMAT_VERSION:
-            raise ValueError(
-                f"{path} was written in format version {payload['format_version']} by "
-                f"lqrppg {payload.get('lqrppg_version')}; this version reads up to "
-                f"{_FORMAT_VERSION}"
-            )
-        klass = next((k for k in _subclasses(cls) if k.__name__ == payload["class"]), None)
+        payload = read_model_file(path, f"a {cls.__name__}")
+        klass = next((k for k in _subclasses(cls) if k.__name__ == payload.get("class")), None)
         if klass is None:
-            raise ValueError(f"{path} holds a {payload['class']}, not a {cls.__name__}")
+            raise ModelFileError(f"{path} holds a {payload.get('class')}, not a {cls.__name__}")
+        try:
+            return klass._from_payload(payload, path, device)
+        except (KeyError, TypeError, json.JSONDecodeError) as exc:
+            raise ModelFileError(
+                f"{path} is damaged or incomplete: {type(exc).__name__}: {exc}"
+            ) from None
+
+    @classmethod
+    def _from_payload(cls, payload: dict[str, Any], path, device):
+        klass = cls
         est = klass(**_decode(json.loads(payload["params"])))
         fitted = json.loads(payload["fitted"])
         if device is None:
@@ -848,12 +999,18 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
         est.n_validation_clips_ = _int_or_none(fitted["n_validation_clips_"])
         est.metadata_ = dict(fitted.get("metadata_", {}))
         est.device_ = dev
-        est._restore_extra(payload, dev)
-        p = est._check_params()
+        try:
+            p = est._check_params()
+        except ValueError as exc:
+            raise ModelFileError(f"{path} holds invalid hyper-parameters: {exc}") from None
+        est._restore_extra(payload, dev, path)
         H, W = est.frame_shape_
-        with torch_rng(0):  # the weights are overwritten; keep the caller's random state
-            module = est._build_module(p, est.n_frames_, H, W)
-        module.load_state_dict(payload["state_dict"])
+        module = restore_module(
+            lambda: est._build_module(p, est.n_frames_, H, W),
+            payload["state_dict"],
+            path,
+            "network",
+        )
         est.module_ = module.to(dev).eval()
         return est
 

@@ -14,12 +14,12 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from lqrppg._params import is_int, is_real, param_int
-from lqrppg._training import torch_rng
 from lqrppg.models._base import (
     BaseVideoRegressor,
     _cpu_state_dict,
     _decode,
     _params_json,
+    restore_module,
 )
 from lqrppg.nn import C2FNet, LabelQuantizerNet, frequency_cross_entropy, neg_pearson_loss
 from lqrppg.nn._checks import check_architecture
@@ -525,13 +525,13 @@ class LQRPPGRegressor(BaseVideoRegressor):
             return {"label_quantizer": None}
         return {"label_quantizer": _quantizer_state(self.label_quantizer_)}
 
-    def _restore_extra(self, payload: dict[str, Any], device: torch.device) -> None:
+    def _restore_extra(self, payload: dict[str, Any], device: torch.device, path) -> None:
         state = payload.get("label_quantizer")
         if state is None:
             self.label_quantizer_ = None
             self.codebooks_ = None
             return
-        self.label_quantizer_ = _quantizer_from_state(state, device)
+        self.label_quantizer_ = _quantizer_from_state(state, device, path)
         self.codebooks_ = [np.array(c, dtype=np.float64) for c in self.label_quantizer_.codebooks_]
 
 
@@ -558,7 +558,7 @@ def _quantizer_state(lq: LabelQuantizer) -> dict[str, Any]:
     }
 
 
-def _quantizer_from_state(state: dict[str, Any], device: torch.device) -> LabelQuantizer:
+def _quantizer_from_state(state: dict[str, Any], device: torch.device, path) -> LabelQuantizer:
     lq = LabelQuantizer(**_decode(json.loads(state["params"])))
     fitted = json.loads(state["fitted"])
     lq.n_features_in_ = fitted["n_features_in_"]
@@ -571,10 +571,14 @@ def _quantizer_from_state(state: dict[str, Any], device: torch.device) -> LabelQ
     lq.device_ = device
     lq.codebooks_ = [c.numpy().copy() for c in state["codebooks"]]
     lq.codebook_usage_ = [u.numpy().copy() for u in state["codebook_usage"]]
+    lq._check_params()  # stored hyper-parameters within their limits before any tensor
     modules = []
-    for n_codes, weights in zip(lq.levels_, state["modules"], strict=True):
-        with torch_rng(0):  # the weights are overwritten; keep the caller's random state
-            net = LabelQuantizerNet(
+    for level, (n_codes, weights) in enumerate(
+        zip(lq.levels_, state["modules"], strict=True), start=1
+    ):
+
+        def build(n_codes=n_codes):
+            return LabelQuantizerNet(
                 lq.n_features_in_,
                 n_codes,
                 width=lq.width,
@@ -587,7 +591,8 @@ def _quantizer_from_state(state: dict[str, Any], device: torch.device) -> LabelQ
                 dead_code_threshold=lq.dead_code_threshold,
                 architecture=lq.architecture,
             )
-        net.load_state_dict(weights)
+
+        net = restore_module(build, weights, path, f"label quantizer {level}")
         modules.append(net.to(device).eval())
     lq.modules_ = modules
     return lq

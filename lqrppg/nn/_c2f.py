@@ -413,7 +413,8 @@ class C2FNet(nn.Module):
         codebooks = _codebook_list(codebooks, len(self.codebook_sizes))
         values = []
         for i, (c, k) in enumerate(zip(codebooks, self.codebook_sizes, strict=True)):
-            c = c if isinstance(c, torch.Tensor) else torch.as_tensor(np.asarray(c))
+            # on the CPU even under a default-device context (e.g. meta, in load)
+            c = c if isinstance(c, torch.Tensor) else torch.as_tensor(np.asarray(c), device="cpu")
             if c.ndim != 1 or c.numel() != k:
                 raise ValueError(
                     f"codebook {i + 1} must have shape ({k},) "
