@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["EstimationWarning", "ModelFileError"]
+__all__ = ["EstimationWarning", "ModelFileError", "TruncatedVideoWarning"]
 
 
 class EstimationWarning(UserWarning):
@@ -17,4 +17,11 @@ class ModelFileError(ValueError):
     """A file is not a model lqrppg can load: missing, unreadable, damaged or of another kind.
 
     The message names the file and what is wrong with it. A subclass of ``ValueError``.
+    """
+
+
+class TruncatedVideoWarning(UserWarning):
+    """A video decoded to fewer frames than its container declares: cut short or damaged.
+
+    The message names the file, the frames decoded and declared, and the seconds missing.
     """

@@ -111,6 +111,13 @@ class Recording:
               the frame times; MMPD: the recording's conditions, e.g. ``light``,
               ``motion``, ``skin_color``).
             - ``recording_id``, ``subject``, ``session``, ``dataset``: as the attributes.
+            - ``n_frames_missing``: frames fewer than the video's container declares (a
+              file cut short or damaged; 0 when complete or when the format declares no
+              count), with a :class:`~lqrppg.exceptions.TruncatedVideoWarning`.
+            - ``label_after_video_s``, ``label_before_video_s``: seconds of contact PPG
+              recorded after the last frame and before the first (labels that run past
+              the video are not used, and are reported by
+              :func:`~lqrppg.datasets.preprocess_dataset`).
 
         Raises
         ------
@@ -127,11 +134,15 @@ class Recording:
                 "such as load_ubfc_rppg"
             )
         out = self._reader(self)
+        times, labels = out["timestamps"], out["label_times"]
         out.update(
             recording_id=self.recording_id,
             subject=self.subject,
             session=self.session,
             dataset=self.dataset,
+            n_frames_missing=int(out.get("n_frames_missing", 0)),
+            label_after_video_s=max(0.0, float(labels[-1] - times[-1])),
+            label_before_video_s=max(0.0, float(times[0] - labels[0])),
         )
         return out
 
@@ -336,6 +347,7 @@ def _read_ubfc(rec: Recording) -> Bunch:
         n_extrapolated=outside,
         hr=hr_f,
         extra={},
+        n_frames_missing=video.n_frames_missing,
     )
 
 
@@ -690,6 +702,7 @@ def _read_cohface(rec: Recording) -> Bunch:
         n_extrapolated=outside,
         hr=None,
         extra=extra,
+        n_frames_missing=video.n_frames_missing,
     )
 
 

@@ -25,7 +25,10 @@ __all__ = ["preprocess_dataset"]
 
 #: Bumped whenever the output of the preprocessing changes for the same parameters, so that
 #: old cache entries are no longer found.
-_CACHE_VERSION = 2
+_CACHE_VERSION = 3
+#: Seconds of contact PPG after the last frame (or before the first) above which the
+#: recording is reported "partial": labels beyond the video cannot be used.
+_LABEL_BEYOND_S = 1.0
 _NORMALIZE = ("standardize", "diffnormalize")
 _SUMMARY_COLUMNS = {
     "recording": "string",
@@ -156,6 +159,22 @@ def _row(rec: Recording, **values) -> dict:
     return row
 
 
+def _incomplete(data) -> str:
+    """Why a loaded recording is incomplete (a cut-short video, labels past it), or ''."""
+    parts = []
+    missing = int(data.get("n_frames_missing", 0))
+    if missing:
+        parts.append(
+            f"the video is cut short: {missing} frames ({missing / float(data.fs):.1f} s) fewer "
+            "than its container declares"
+        )
+    for key, where in (("label_after_video_s", "after"), ("label_before_video_s", "before")):
+        seconds = float(data.get(key, 0.0))
+        if seconds > _LABEL_BEYOND_S:
+            parts.append(f"{seconds:.1f} s of contact PPG {where} the video are not used")
+    return "; ".join(parts)
+
+
 def _empty(cfg: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     length = cfg["chunk_length"]
     dtype = np.uint8 if cfg["normalize"] is None else np.float32
@@ -181,6 +200,7 @@ def _compute(rec: Recording, cfg: dict) -> dict:
     frames, ppg = data.frames, data.ppg
     n_frames, length = frames.shape[0], cfg["chunk_length"]
     base = {"n_frames": n_frames, "fps": float(data.fs)}
+    incomplete = _incomplete(data)
     if n_frames < length:
         X, y, starts = _empty(cfg)
         row = _row(
@@ -236,7 +256,7 @@ def _compute(rec: Recording, cfg: dict) -> dict:
 
     n_made = len(keep)
     if not failures:
-        status, reason = "ok", ""
+        status, reason = ("partial", incomplete) if incomplete and n_made else ("ok", "")
     else:
         status = "skipped" if n_made == 0 else "partial"
         if cfg["scope"] == "recording":
@@ -245,6 +265,8 @@ def _compute(rec: Recording, cfg: dict) -> dict:
             shown = "; ".join(f"clip {k} (frame {starts[k]}): {msg}" for k, msg in failures[:3])
             more = f"; and {len(failures) - 3} more" if len(failures) > 3 else ""
             reason = f"{len(failures)} of {expected} clips: {shown}{more}"
+        if incomplete:
+            reason = f"{incomplete}; {reason}"
     row = _row(
         rec,
         status=status,
@@ -430,10 +452,13 @@ def preprocess_dataset(
         - ``clip_index``: DataFrame, one row per clip: ``recording``, ``subject``, ``start``
           (first frame of the clip in its recording).
         - ``summary``: DataFrame, one row per recording: ``recording``, ``subject``,
-          ``status`` ("ok", "partial" or "skipped"), ``n_frames`` (NA if unreadable),
+          ``status`` ("ok"; "partial": some clips skipped, or the recording is incomplete:
+          its video cut short, or more than 1 s of contact PPG before or after the video;
+          "skipped"), ``n_frames`` (NA if unreadable),
           ``fps``, ``n_clips_expected``, ``n_clips_made``, ``n_clips_skipped`` (for every
           readable recording ``made + skipped == expected``), ``n_frames_dropped``,
-          ``from_cache``, ``reason`` (why clips were skipped) and ``notes`` (warnings).
+          ``from_cache``, ``reason`` (why clips were skipped, or the recording is
+          incomplete) and ``notes`` (warnings).
         - ``fs``: float, the dataset's frame rate; ``chunk_length``: int; ``name``: str.
         - ``params``: dict, the preprocessing parameters; ``cache_dir``: Path or None.
 
@@ -582,7 +607,8 @@ def _assemble(recordings, results, name, fs, chunk_length, size, params, cache_p
         shown = "; ".join(f"{r.recording}: {r.reason}" for r in skipped.head(5).itertuples())
         warnings.warn(
             f"preprocess_dataset: {len(skipped)} of {len(summary)} recordings of {name} lost "
-            f"clips (see the summary): {shown}{' ...' if len(skipped) > 5 else ''}",
+            f"clips or are incomplete (see the summary): {shown}"
+            f"{' ...' if len(skipped) > 5 else ''}",
             UserWarning,
             stacklevel=3,
         )

@@ -7,6 +7,14 @@ Haar cascade (Viola-Jones, ``haarcascade_frontalface_default.xml`` shipped with
 opencv-python-headless 4.x).
 """
 
+import os as _os
+
+# FFmpeg's own log lines (e.g. "[mjpeg @ 0x...] overread 8" for a damaged file) stay off the
+# terminal: OpenCV reads this once, when it first uses FFmpeg (to read or write), so it is set
+# here, before any of our code imports OpenCV; a value the user set is kept. What such lines
+# say that matters is reported in lqrppg's own warnings and errors (TruncatedVideoWarning).
+_os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
 from ._clips import clip_window, cut_clips, overlap_add
 from ._detect import detect_faces
 from ._face import FaceCropper, FaceNotFoundWarning

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -10,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.utils import Bunch
 
+from ..exceptions import TruncatedVideoWarning
 from ._validation import check_choice, check_int, check_positive
 
 __all__ = ["VideoChunk", "iter_video_chunks", "read_video", "video_info", "write_video"]
@@ -51,6 +54,59 @@ def _check_path(path) -> Path:
     return p
 
 
+@contextlib.contextmanager
+def _quiet_opencv():
+    """OpenCV's and FFmpeg's own log lines off the terminal while a file is opened.
+
+    FFmpeg's level is read once, when OpenCV first uses it (``OPENCV_FFMPEG_LOGLEVEL``, -8 is
+    quiet; set when :mod:`lqrppg.video` is imported, and again here in case; a value the
+    user set is kept); OpenCV's own level is lowered to errors for the call and restored.
+    What those lines say that matters (a file cut short, a file that cannot be opened) is
+    reported in our own warnings and errors.
+    """
+    import cv2
+
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    logging = getattr(getattr(cv2, "utils", None), "logging", None)
+    if logging is None:  # pragma: no cover - OpenCV without the logging module
+        yield
+        return
+    before = logging.getLogLevel()
+    logging.setLogLevel(min(before, logging.LOG_LEVEL_ERROR))
+    try:
+        yield
+    finally:
+        logging.setLogLevel(before)
+
+
+def _declared_frames(cap) -> int:
+    import cv2
+
+    count = cap.get(cv2.CAP_PROP_FRAME_COUNT)
+    return int(count) if np.isfinite(count) and count > 0 else -1
+
+
+def _check_complete(p: Path, n_read: int, declared: int, rate: float, limit) -> int:
+    """Frames missing against the container's count (0 if none or unknown); warns if any.
+
+    Container counts are exact for most files and estimates (duration x rate) for some, so
+    a shortfall of up to 1 % (at least one frame) is not reported.
+    """
+    if declared <= 0 or (limit is not None and n_read >= limit):
+        return 0
+    missing = declared - n_read
+    if missing <= max(1, 0.01 * declared):
+        return 0
+    warnings.warn(
+        f"{str(p)!r}: decoded {n_read} of the {declared} frames its container declares: "
+        f"the last {missing / rate:.1f} s ({missing} frames) are missing; the file is cut "
+        "short or damaged",
+        TruncatedVideoWarning,
+        stacklevel=3,
+    )
+    return missing
+
+
 def _open(p: Path):
     import cv2
 
@@ -62,7 +118,8 @@ def _open(p: Path):
             api = cv2.CAP_FFMPEG
     except AttributeError:  # pragma: no cover - very old OpenCV
         pass
-    cap = cv2.VideoCapture(str(p), api)
+    with _quiet_opencv():
+        cap = cv2.VideoCapture(str(p), api)
     if not cap.isOpened():
         cap.release()
         raise ValueError(
@@ -177,6 +234,11 @@ def read_video(path, *, max_frames: int | None = None, color: str = "rgb", fps=N
           times (``CAP_PROP_POS_MSEC``; used when finite and strictly increasing), else
           "frame_index" (``i / fps``).
         - ``path``: the file's path.
+        - ``n_frames_declared``: the container's frame count (-1 if unknown) and
+          ``n_frames_missing``: how many fewer were decoded (0 when none, when the count is
+          unknown, or with ``max_frames``). A shortfall of more than 1 % of the count also
+          raises a :class:`~lqrppg.exceptions.TruncatedVideoWarning` with the seconds
+          missing.
 
     Raises
     ------
@@ -204,6 +266,7 @@ def read_video(path, *, max_frames: int | None = None, color: str = "rgb", fps=N
     cap = _open(p)
     try:
         rate, fps_source = _resolve_fps(cap, p, fps)
+        declared = _declared_frames(cap)
         frames, stamps = [], []
         for frame, stamp in _frame_reader(cap, color):
             if frames and frame.shape != frames[0].shape:
@@ -219,6 +282,7 @@ def read_video(path, *, max_frames: int | None = None, color: str = "rgb", fps=N
         cap.release()
     if not frames:
         raise ValueError(f"{str(p)!r} contains no decodable frames")
+    missing = _check_complete(p, len(frames), declared, rate, limit)
     stamps = np.asarray(stamps, dtype=np.float64)
     if _usable(stamps):
         source = "container"
@@ -231,6 +295,8 @@ def read_video(path, *, max_frames: int | None = None, color: str = "rgb", fps=N
         timestamps=stamps,
         timestamp_source=source,
         path=p,
+        n_frames_declared=declared,
+        n_frames_missing=missing,
     )
 
 
@@ -268,7 +334,9 @@ def iter_video_chunks(
     VideoChunk
         ``(start, frames (n, H, W, 3) uint8, timestamps (n,), timestamp_source)``.
         Timestamps are the container's where the chunk's are finite and increasing, else
-        ``i / fps``, decided chunk by chunk.
+        ``i / fps``, decided chunk by chunk. After the last chunk, a file that decoded to
+        fewer frames than its container declares (by more than 1 %) raises a
+        :class:`~lqrppg.exceptions.TruncatedVideoWarning` with the seconds missing.
 
     Raises
     ------
@@ -304,6 +372,7 @@ def _iter_chunks(p: Path, chunk_frames, overlap, limit, color, fps) -> Iterator[
     cap = _open(p)
     try:
         rate, _ = _resolve_fps(cap, p, fps)
+        declared = _declared_frames(cap)
         step = chunk_frames - overlap
         buf: list[np.ndarray] = []
         stamps: list[float] = []
@@ -329,6 +398,7 @@ def _iter_chunks(p: Path, chunk_frames, overlap, limit, color, fps) -> Iterator[
                 break
         if n_read == 0:
             raise ValueError(f"{str(p)!r} contains no decodable frames")
+        _check_complete(p, n_read, declared, rate, limit)
         if new_in_buf > 0:
             yield _chunk(start, buf, stamps, rate)
     finally:

@@ -268,3 +268,26 @@ def test_bad_dataset_argument():
         preprocess_dataset([], progress=False)
     with pytest.raises(ValueError, match="must hold Recording objects"):
         preprocess_dataset({"recordings": ["a"]}, progress=False)
+
+
+def test_cut_short_video_and_labels_past_it_are_partial(tmp_path, videos, writers):
+    """A half-cut vid.avi and a label that runs past the video: 'partial', with the seconds."""
+    from lqrppg.exceptions import TruncatedVideoWarning
+
+    writers.ubfc(tmp_path, "subject1", videos[0])
+    cut = writers.ubfc(tmp_path, "subject2", videos[1])
+    avi = cut.folder / "vid.avi"
+    avi.write_bytes(avi.read_bytes()[: avi.stat().st_size // 2])
+    writers.ubfc(tmp_path, "subject3", videos[0][:90], span=6.0)  # 3 s of video, 6 s of PPG
+    with pytest.warns(TruncatedVideoWarning, match="vid.avi.*s \\(\\d+ frames\\) are missing"):
+        out = preprocess_dataset(load_ubfc_rppg(tmp_path), chunk_length=60, **FAST)
+    rows = out.summary.set_index("recording")
+    assert rows.loc["subject1", "status"] == "ok"
+    assert rows.loc["subject2", "status"] == "partial"
+    assert "video is cut short" in rows.loc["subject2", "reason"]
+    missing = 180 - int(rows.loc["subject2", "n_frames"])
+    assert f"{missing} frames ({missing / 30:.1f} s)" in rows.loc["subject2", "reason"]
+    assert rows.loc["subject3", "status"] == "partial"
+    assert "s of contact PPG after the video are not used" in rows.loc["subject3", "reason"]
+    # the clips that could be made still are, and are counted
+    assert int(rows.loc["subject3", "n_clips_made"]) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -191,3 +192,28 @@ def test_write_does_not_modify_frames_and_lossless_codec_in_avi(tmp_path):
     path = write_video(tmp_path / "lossless.avi", frames, 15.0, codec="FFV1")
     np.testing.assert_array_equal(frames, before)
     np.testing.assert_array_equal(read_video(path).frames, frames)
+
+
+def test_cut_short_file_warns_with_the_missing_seconds(tmp_path, capfd):
+    from lqrppg.exceptions import TruncatedVideoWarning
+    from lqrppg.video import iter_video_chunks
+
+    frames = np.random.default_rng(0).integers(0, 256, (120, 24, 24, 3), dtype=np.uint8)
+    path = write_video(tmp_path / "v.avi", frames, 30.0)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.warns(TruncatedVideoWarning, match=r"decoded (\d+) of the 120 frames") as rec:
+        video = read_video(path)
+    assert video.n_frames_declared == 120
+    assert video.n_frames_missing == 120 - len(video.frames) > 50
+    assert f"{video.n_frames_missing / 30:.1f} s" in str(rec[0].message)
+    with pytest.warns(TruncatedVideoWarning):
+        n = sum(len(c.frames) for c in iter_video_chunks(path, 32))
+    assert n == len(video.frames)
+    # FFmpeg's own complaint about the broken file does not reach the terminal
+    err = capfd.readouterr().err
+    assert "@ 0x" not in err and "overread" not in err
+    # a complete file: no warning, nothing missing
+    full = write_video(tmp_path / "w.avi", frames, 30.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_video(full).n_frames_missing == 0
