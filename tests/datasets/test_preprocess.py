@@ -279,7 +279,10 @@ def test_cut_short_video_and_labels_past_it_are_partial(tmp_path, videos, writer
     avi = cut.folder / "vid.avi"
     avi.write_bytes(avi.read_bytes()[: avi.stat().st_size // 2])
     writers.ubfc(tmp_path, "subject3", videos[0][:90], span=6.0)  # 3 s of video, 6 s of PPG
-    with pytest.warns(TruncatedVideoWarning, match="vid.avi.*s \\(\\d+ frames\\) are missing"):
+    with (
+        pytest.warns(TruncatedVideoWarning, match="vid.avi.*s \\(\\d+ frames\\) are missing"),
+        pytest.warns(UserWarning, match="2 of 3 recordings .* lost clips or are incomplete"),
+    ):
         out = preprocess_dataset(load_ubfc_rppg(tmp_path), chunk_length=60, **FAST)
     rows = out.summary.set_index("recording")
     assert rows.loc["subject1", "status"] == "ok"
