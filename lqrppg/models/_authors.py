@@ -716,6 +716,7 @@ def load_authors_checkpoint(
     model.module_ = module.to(dev).eval()
     model.device_ = dev
     model.n_frames_ = T
+    model.fs_ = rate
     model.frame_shape_ = _frame_shape(config, cfg_path)
     model.history_ = []
     model.best_epoch_ = _epoch_of(c2f_path)

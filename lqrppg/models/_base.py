@@ -386,7 +386,10 @@ def read_model_file(path, what: str = "an lqrppg model") -> dict[str, Any]:
     if p.is_dir():
         raise ModelFileError(f"{str(p)!r} is a folder, not a model file")
     try:
-        payload = torch.load(p, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # torch's remark on the pickle protocol of a file it is about to refuse
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            payload = torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         raise ModelFileError(
             f"{str(p)!r} is not {what} file: it holds Python objects other than tensors and "
@@ -577,6 +580,14 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
     def _check_inference_params(self) -> dict[str, Any]:
         """The parameters ``predict`` reads, validated."""
         p: dict[str, Any] = {"fs": check_fs(self.fs)}
+        fitted_fs = getattr(self, "fs_", None)
+        if fitted_fs is not None and not math.isclose(p["fs"], fitted_fs, rel_tol=1e-9):
+            raise ValueError(
+                f"fs={self.fs} differs from the frame rate the model was fitted at "
+                f"(fs_={fitted_fs:g} Hz): a fitted network knows only that rate, and its heart "
+                f"rates would be scaled by {p['fs'] / fitted_fs:.3g}. Set fs={fitted_fs:g} back, "
+                "resample the video to it, or fit again"
+            )
         p["band"] = check_band(self.band, p["fs"])
         if self.preprocessing not in _PREPROCESSING:
             raise ValueError(
@@ -760,6 +771,7 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
         self.module_ = module.eval()
         self.device_ = device
         self.n_frames_ = T
+        self.fs_ = p["fs"]
         self.frame_shape_ = (H, W)
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
@@ -904,6 +916,7 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
             "stopped_early_": self.stopped_early_,
             "n_validation_clips_": self.n_validation_clips_,
             "device_": str(self.device_),
+            "fs_": getattr(self, "fs_", None),
             "metadata_": getattr(self, "metadata_", {}),
         }
 
@@ -998,6 +1011,8 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
         )
         est.n_validation_clips_ = _int_or_none(fitted["n_validation_clips_"])
         est.metadata_ = dict(fitted.get("metadata_", {}))
+        # files of format 1 have no fs_: the saved parameter is the rate it was fitted at
+        est.fs_ = float(fitted.get("fs_") or est.fs)
         est.device_ = dev
         try:
             p = est._check_params()

@@ -190,6 +190,9 @@ class LQRPPGRegressor(BaseVideoRegressor):
     n_validation_clips_ : int
     n_frames_ : int
         T of the training clips.
+    fs_ : float
+        The frame rate it was fitted at; ``predict_hr`` and ``score`` refuse an ``fs``
+        changed after the fit (set it back, or fit again).
     frame_shape_ : (int, int)
         H, W of the training clips; ``predict`` takes clips of this size.
     device_ : torch.device

@@ -62,6 +62,9 @@ class PhysNetRegressor(BaseVideoRegressor):
     stopped_early_ : bool
     n_validation_clips_ : int
     n_frames_ : int
+    fs_ : float
+        The frame rate it was fitted at; ``predict_hr`` and ``score`` refuse an ``fs``
+        changed after the fit (set it back, or fit again).
     frame_shape_ : (int, int)
     device_ : torch.device
 

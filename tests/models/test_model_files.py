@@ -160,3 +160,16 @@ def test_format_1_files_load_with_a_warning(model_file, tmp_path):
     torch.save(payload, tmp_path / "old.pt")
     with pytest.warns(UserWarning, match="without an integrity check"):
         LQRPPGRegressor.load(tmp_path / "old.pt")
+
+
+def test_fs_cannot_change_after_fit(model_file):
+    import numpy as np
+
+    model = LQRPPGRegressor.load(model_file)
+    assert model.fs_ == 30.0
+    clips = np.random.default_rng(0).integers(0, 256, (1, 160, 32, 32, 3), dtype=np.uint8)
+    model.set_params(fs=25.0)
+    with pytest.raises(ValueError, match=r"fs=25.0 differs .* \(fs_=30 Hz\)"):
+        model.predict_hr(clips)
+    model.set_params(fs=30.0)
+    assert np.isfinite(model.predict(clips)).all()
