@@ -8,15 +8,18 @@ from ._beats import BEAT_QUALITY, Beats, classify_intervals, detect_beats
 from ._filters import bandpass, detrend, diff_normalize, filter_pulse, standardize
 from ._hr import estimate_hr, hr_fft, hr_peaks, hr_windowed, snr
 from ._hrv import HRV, MIN_LF_DURATION, hrv
+from ._respiration import MODULATIONS, Respiration, respiration_rate
 from ._transformers import BandpassFilter, Detrender, SignalStandardizer
 
 __all__ = [
     "BEAT_QUALITY",
     "HRV",
     "MIN_LF_DURATION",
+    "MODULATIONS",
     "BandpassFilter",
     "Beats",
     "Detrender",
+    "Respiration",
     "SignalStandardizer",
     "bandpass",
     "classify_intervals",
@@ -29,6 +32,7 @@ __all__ = [
     "hr_peaks",
     "hr_windowed",
     "hrv",
+    "respiration_rate",
     "snr",
     "standardize",
 ]
