@@ -107,6 +107,8 @@ def _band_power(t: np.ndarray, x: np.ndarray, lf_band, hf_band) -> tuple[float, 
     intervals left out (flagged) are gaps, not interpolated.
     """
     x = x - x.mean()
+    if not np.any(x):
+        return 0.0, 0.0
     f_max = 0.5 / np.mean(np.diff(t))
     freqs = np.linspace(0.001, f_max, 2048)
     p = sps.lombscargle(t, x, 2 * np.pi * freqs)
@@ -128,6 +130,7 @@ def hrv(
     min_intervals: int = 10,
     max_flagged: float = 0.2,
     max_noise_share: float = 0.5,
+    noise_tolerance: float = 2.0,
     lf_band=(0.04, 0.15),
     hf_band=(0.15, 0.4),
 ) -> HRV:
@@ -158,6 +161,10 @@ def hrv(
         inflates alike) is NaN: at the default the statistic is at most 41 % above the
         noise-free value. This is what refuses the RMSSD of most camera (rPPG) signals,
         whose beat times at 30 frames/s wander by 10-30 ms.
+    noise_tolerance : float, default=2.0
+        Noise contribution in ms that is accepted whatever its share: a statistic is
+        refused only when the timing noise alone would give more than this (timing
+        noise raises a statistic by at most that much).
     lf_band, hf_band : (float, float), default=(0.04, 0.15) and (0.15, 0.4)
         Frequency bands in Hz (Task Force 1996).
 
@@ -204,6 +211,9 @@ def hrv(
     min_intervals = _check_count(min_intervals, "min_intervals", 2)
     max_flagged = _check_fraction(max_flagged, "max_flagged")
     max_noise_share = _check_fraction(max_noise_share, "max_noise_share")
+    ok = isinstance(noise_tolerance, numbers.Real) and not isinstance(noise_tolerance, bool)
+    if not (ok and np.isfinite(noise_tolerance) and noise_tolerance >= 0):
+        raise ValueError(f"noise_tolerance must be a number of ms >= 0; got {noise_tolerance!r}")
     lf_band = _check_pair(lf_band, "lf_band", 0.0, np.inf)
     hf_band = _check_pair(hf_band, "hf_band", 0.0, np.inf)
 
@@ -259,9 +269,14 @@ def hrv(
         else:
             refuse(("rmssd", "pnn50"), f"only {succ.size} successive NN pairs")
         if np.isfinite(noise):
-            if 2 * noise**2 > max_noise_share * out["sdnn"] ** 2:
+
+            def noisy(factor, value):
+                floor2 = factor * noise**2
+                return floor2 > noise_tolerance**2 and floor2 > max_noise_share * value**2
+
+            if noisy(2, out["sdnn"]):
                 refuse(("sdnn",), _noise_reason(noise, 2, out["sdnn"], "SDNN"))
-            if np.isfinite(out["rmssd"]) and 6 * noise**2 > max_noise_share * out["rmssd"] ** 2:
+            if np.isfinite(out["rmssd"]) and noisy(6, out["rmssd"]):
                 refuse(
                     ("rmssd", "pnn50", "lf", "hf", "lf_hf"),
                     _noise_reason(noise, 6, out["rmssd"], "RMSSD"),

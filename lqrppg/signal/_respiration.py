@@ -21,6 +21,12 @@ MODULATIONS = ("amplitude", "baseline", "rate")
 
 _RESAMPLE = 4.0  # Hz, even grid of the beat-by-beat series
 _MIN_CYCLES = 3.0  # cycles of the slowest rate of the band a window must hold
+# Least depth of a modulation taken as breathing: its sinusoid's amplitude relative to the
+# median pulse amplitude (amplitude, baseline) or to the mean beat rate (rate). Breathing
+# modulates beat amplitude and baseline by 5-20 % and the rate by 2-10 % (Charlton et al.
+# 2016); what is smaller is read as an artefact, such as the sampling-grid pattern of beat
+# heights and times when the heart rate and the frame rate are near a simple ratio.
+_MIN_DEPTH = {"amplitude": 0.02, "baseline": 0.02, "rate": 0.005}
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,8 +46,8 @@ class Respiration:
         Empty when ``value`` is a number, otherwise why it is not.
     components : dict of str to dict
         Per modulation (``"amplitude"``, ``"baseline"``, ``"rate"``): ``rate`` (breaths/min
-        of its spectral peak), ``concentration`` (as above) and ``used`` (whether it entered
-        ``value``).
+        of its spectral peak), ``concentration`` and ``depth`` (see
+        :func:`respiration_rate`) and ``used`` (whether it entered ``value``).
     n_beats : int
         Normal beats behind the modulation series.
     duration : float
@@ -72,9 +78,9 @@ def _series(beats: Beats, y_base: np.ndarray, fs: float) -> tuple[np.ndarray, di
     normal = (beats.quality == "normal") & np.isfinite(beats.amplitudes)
     t = beats.times[normal]
     onset = beats.onsets[normal]
-    grid = np.arange(y_base.size) / fs
-    peak_level = np.interp(t, grid, y_base)
-    foot_level = np.interp(onset, grid, y_base)
+    level = interpolate.CubicSpline(np.arange(y_base.size) / fs, y_base)
+    peak_level = level(t)
+    foot_level = level(onset)
     series = {
         "amplitude": (t, beats.amplitudes[normal]),
         "baseline": (t, 0.5 * (peak_level + foot_level)),
@@ -85,17 +91,17 @@ def _series(beats: Beats, y_base: np.ndarray, fs: float) -> tuple[np.ndarray, di
     return t, series
 
 
-def _spectral_peak(t, v, band, span) -> tuple[float, float]:
-    """(frequency of the in-band peak, share of in-band power within its main lobe)."""
+def _spectral_peak(t, v, band, span) -> tuple[float, float, float]:
+    """(in-band peak frequency, share of in-band power in its main lobe, its amplitude)."""
     if t.size < 4:
-        return np.nan, 0.0
+        return np.nan, 0.0, 0.0
     grid = np.arange(t[0], t[-1], 1.0 / _RESAMPLE)
     if grid.size < 8:
-        return np.nan, 0.0
+        return np.nan, 0.0, 0.0
     u = interpolate.PchipInterpolator(t, v)(grid)
     u = sps.detrend(u)
     if not np.any(u):
-        return np.nan, 0.0
+        return np.nan, 0.0, 0.0
     nfft = max(4096, 1 << (8 * grid.size - 1).bit_length())
     f, p = sps.periodogram(u, fs=_RESAMPLE, window="hann", nfft=nfft, detrend=False)
     sel = (f >= band[0]) & (f <= band[1])
@@ -103,14 +109,16 @@ def _spectral_peak(t, v, band, span) -> tuple[float, float]:
     k = int(np.argmax(pb))
     if k == 0 or k == pb.size - 1:
         # the maximum at a band edge: the spectrum still rises beyond it, no in-band peak
-        return np.nan, 0.0
+        return np.nan, 0.0, 0.0
     y0, y1, y2 = np.log(pb[k - 1 : k + 2] + 1e-300)
     denom = y0 - 2 * y1 + y2
     shift = 0.5 * (y0 - y2) / denom if denom < 0 else 0.0
     f_peak = fb[k] + shift * (fb[1] - fb[0])
     # Hann main lobe: +-2 frequency resolutions of the window length.
     lobe = np.abs(fb - f_peak) <= 2.0 / span
-    return float(f_peak), float(pb[lobe].sum() / pb.sum())
+    # Amplitude of the least-squares sinusoid at the peak frequency.
+    amp = 2.0 * np.abs(np.mean(u * np.exp(-2j * np.pi * f_peak * (grid - grid[0]))))
+    return float(f_peak), float(pb[lobe].sum() / pb.sum()), float(amp)
 
 
 def respiration_rate(
@@ -128,19 +136,24 @@ def respiration_rate(
 
     Breathing modulates a pulse waveform three ways (Karlen et al. 2013; Charlton et al.
     2016): the beat amplitude (stroke volume, RIAV), the baseline (venous return, RIIV) and
-    the beat rate (respiratory sinus arrhythmia, RIFV). Each is measured beat by beat on
-    the beats of :func:`detect_beats`, interpolated to an even 4 Hz grid (monotone cubic),
+    the beat rate (respiratory sinus arrhythmia, RIFV). Each is measured beat by beat on the
+    beats of :func:`detect_beats`, interpolated to an even 4 Hz grid (monotone cubic),
     detrended and Hann-windowed; its rate is the periodogram's peak in ``band`` and its
     *concentration* the share of the in-band power within the Hann main lobe around that
-    peak. The fusion keeps the modulations with a concentration of at least
-    ``min_concentration``, finds the largest group of them whose rates lie within
-    ``max_spread`` breaths/min of each other, and returns their concentration-weighted
-    mean rate if the group has at least ``min_agree`` members and every modulation with a
-    clear peak is in it; otherwise NaN, with the reason (Karlen's "smart fusion" likewise
-    answers only when the modulations agree). Amplitude and baseline are read from the
-    same peaks and feet, so they can agree on an artefact of the waveform (a periodic
-    join of clip predictions, say) that the rate does not share: a clear rate peak
-    elsewhere then vetoes them.
+    peak, its *depth* the amplitude of the sinusoid there relative to the median pulse
+    amplitude (amplitude, baseline) or to the mean beat rate (rate). The fusion keeps the
+    modulations with a concentration of at least ``min_concentration`` and a depth of at
+    least 2 % (amplitude, baseline) or 0.5 % (rate): breathing modulates by 5-20 % and 2-10
+    % (Charlton et al. 2016), and what is shallower is taken for an artefact, such as the
+    pattern that the sampling grid leaves on beat heights and times when the heart rate and
+    the frame rate are near a simple ratio. It then finds the largest group of them whose
+    rates lie within ``max_spread`` breaths/min of each other, and returns their
+    concentration-weighted mean rate if the group has at least ``min_agree`` members and
+    every modulation with a clear peak is in it; otherwise NaN, with the reason (Karlen's
+    "smart fusion" likewise answers only when the modulations agree). Amplitude and baseline
+    are read from the same peaks and feet, so they can agree on an artefact of the waveform
+    (a periodic join of clip predictions, say) that the rate does not share: a clear rate
+    peak elsewhere then vetoes them.
 
     Parameters
     ----------
@@ -282,20 +295,30 @@ def respiration_rate(
     _, series = _series(beats, y_base, fs)
     span = beats.times[-1] - beats.times[0]
     components = {}
+    pulse_amplitude = np.nanmedian(beats.amplitudes[beats.quality == "normal"])
     for name in MODULATIONS:
         t, v = series[name]
-        f_peak, conc = _spectral_peak(t, v, (low, high_eff), span)
-        components[name] = {"rate": 60.0 * f_peak, "concentration": conc, "used": False}
+        f_peak, conc, amp = _spectral_peak(t, v, (low, high_eff), span)
+        scale = np.mean(v) if name == "rate" else pulse_amplitude
+        components[name] = {
+            "rate": 60.0 * f_peak,
+            "concentration": conc,
+            "depth": float(amp / scale) if scale > 0 else 0.0,
+            "used": False,
+        }
 
     clear = [
         k
         for k, c in components.items()
-        if np.isfinite(c["rate"]) and c["concentration"] >= min_concentration
+        if np.isfinite(c["rate"])
+        and c["concentration"] >= min_concentration
+        and c["depth"] >= _MIN_DEPTH[k]
     ]
     group = _largest_group(clear, components, max_spread)
     if len(group) < min_agree or len(group) < len(clear):
         listed = ", ".join(
-            f"{k} {c['rate']:.1f}/min (concentration {c['concentration']:.2f})"
+            f"{k} {c['rate']:.1f}/min (concentration {c['concentration']:.2f}, "
+            f"depth {100 * c['depth']:.1f} %)"
             for k, c in components.items()
         )
         if not clear:
