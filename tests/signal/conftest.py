@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import signal as sps
 
 
 def _harmonic_pulse(hr_bpm, fs, duration, *, dicrotic=0.4, delay=0.3, phase0=0.0, n_harm=8):
@@ -42,3 +43,22 @@ def _harmonic_pulse(hr_bpm, fs, duration, *, dicrotic=0.4, delay=0.3, phase0=0.0
 def harmonic_pulse():
     """The function ``_harmonic_pulse`` (session scope, so hypothesis tests may use it)."""
     return _harmonic_pulse
+
+
+def _ecg_r_peaks(ecg, fs):
+    """R-peaks (sample indices) of an ECG lead by a plain QRS band-pass and threshold.
+
+    An independent reference for the PPG beat tests: 5-30 Hz Butterworth (order 2,
+    zero phase), peaks at least 0.3 s apart above half the 98th percentile.
+    """
+    b, a = sps.butter(2, [5.0, 30.0], btype="bandpass", fs=fs)
+    qrs = sps.filtfilt(b, a, ecg)
+    height = 0.5 * np.percentile(qrs, 98)
+    peaks, _ = sps.find_peaks(qrs, distance=int(0.3 * fs), height=height)
+    return peaks
+
+
+@pytest.fixture(scope="session")
+def ecg_r_peaks():
+    """The function ``_ecg_r_peaks(ecg, fs)``."""
+    return _ecg_r_peaks
