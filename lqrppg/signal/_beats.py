@@ -139,7 +139,9 @@ def classify_intervals(ibi, *, hr_range=(30.0, 220.0), max_deviation: float = 0.
     - ``"implausible"``: the interval is outside the physiological range, shorter than
       ``60 / hr_range[1]`` or longer than ``60 / hr_range[0]`` seconds.
     - ``"ectopic"``: it differs by more than ``max_deviation`` (a fraction) from the median
-      of the plausible intervals around it (up to five on each side, itself excluded). A
+      of the plausible intervals around it (up to five on each side, itself excluded), or
+      it is next to such an interval and deviates the other way by more than half of
+      ``max_deviation`` (the short and long intervals around a displaced beat). A
       premature beat gives a short interval and a long compensatory one, a missed
       detection one interval of about twice the others, a spurious detection (an artefact,
       a dicrotic wave taken for a beat) two short ones: all of these are caught.
@@ -182,6 +184,7 @@ def classify_intervals(ibi, *, hr_range=(30.0, 220.0), max_deviation: float = 0.
     plausible = (arr >= 60.0 / hi) & (arr <= 60.0 / lo)
     out[~plausible] = "implausible"
     idx = np.flatnonzero(plausible)
+    ref = np.full(arr.size, np.nan)
     for j, i in enumerate(idx):
         # Neighbours among the plausible intervals, so one artefact does not move the median.
         around = np.concatenate(
@@ -189,9 +192,18 @@ def classify_intervals(ibi, *, hr_range=(30.0, 220.0), max_deviation: float = 0.
         )
         if around.size < 2:
             continue  # too few neighbours to call it abnormal
-        ref = np.median(arr[around])
-        if abs(arr[i] - ref) > max_deviation * ref:
+        ref[i] = np.median(arr[around])
+        if abs(arr[i] - ref[i]) > max_deviation * ref[i]:
             out[i] = "ectopic"
+    # A displaced beat makes a short and a long interval; when one of them is flagged, the
+    # other is too if it deviates the other way by more than half the threshold, so that
+    # the NN intervals are not biased to one side.
+    dev = (arr - ref) / ref
+    for i in np.flatnonzero(out == "ectopic"):
+        for j in (i - 1, i + 1):
+            if 0 <= j < arr.size and out[j] == "normal" and np.isfinite(dev[j]):
+                if dev[j] * dev[i] < 0 and abs(dev[j]) > 0.5 * max_deviation:
+                    out[j] = "ectopic"
     return out
 
 

@@ -45,7 +45,7 @@ def test_finds_exactly_the_beats_of_a_pulse_with_a_dicrotic_wave(
     for t in beats.times[(beats.times > EDGE + 0.2) & (beats.times < duration - EDGE - 0.2)]:
         assert np.min(np.abs(truth - t)) < tol
     # a periodic pulse has no abnormal interval away from the ends
-    interior_ibi = (beats.times[1:] > EDGE) & (beats.times[:-1] < duration - EDGE)
+    interior_ibi = (beats.times[:-1] > EDGE) & (beats.times[1:] < duration - EDGE)
     assert np.all(beats.ibi_quality[interior_ibi] == "normal")
 
 
