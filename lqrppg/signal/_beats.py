@@ -270,24 +270,27 @@ def detect_beats(
 ) -> Beats:
     """Beats (systolic peaks) of a pulse waveform, with sub-sample timing and quality flags.
 
-    Algorithm
-    ---------
-    1. Zero-phase band-pass (Butterworth, order 2, ``band``), which removes the baseline
-       and the high-frequency noise but keeps the systolic upstroke.
-    2. Beat blocks (Elgendi et al. 2013): the positive part of the filtered waveform is
-       squared and averaged over a peak-width window (111 ms) and over a beat-length window
-       (667 ms); a block of interest is where the first exceeds the second plus 2 % of the
-       mean squared signal, and blocks shorter than the peak window are discarded. A
-       dicrotic wave is smaller and later than its systolic peak, so its short-window
-       energy stays under the beat average that the systolic peak raises: it makes no block
-       of its own. One beat per block, at the block's maximum.
-    3. Refractory period: of two peaks closer than ``refractory`` seconds only the higher
+    The algorithm, step by step (details in the Notes):
+
+    1. Zero-phase band-pass (Butterworth, order 2, ``band``, 0.5-8 Hz by default as in
+       Elgendi et al. 2013), which removes the baseline and high-frequency noise but keeps
+       the systolic upstroke.
+    2. Upstrokes: Elgendi's two moving averages (111 ms and 667 ms) of the squared rising
+       slope; a block where the short one exceeds the long one plus 2 % of the mean marks
+       an upstroke, its steepest point the beat. Candidates less than 0.3 times as steep
+       as the steep ones within 8 s (their 80th percentile) are ripples, not beats.
+    3. Refractory period: of two upstrokes closer than ``refractory`` s, only the steeper
        is kept.
-    4. Sub-sample timing: a parabola through the maximum and its two neighbours places
-       each peak between samples (at 30 Hz a sample is 33 ms, more than a typical RMSSD).
-    5. Quality: the intervals are labelled by :func:`classify_intervals` (physiological
-       range ``hr_range``, deviation ``max_deviation`` from the local median), and each beat
-       gets the worse label of its two intervals. Nothing is dropped.
+    4. Dicrotic wave: an upstroke flatter than 0.6 times both its neighbours and in the
+       first half of the interval between them is the rise of the dicrotic wave, not a
+       beat (at the ends, flatter than its one neighbour and less than 3/4 of the median
+       interval away).
+    5. Systolic peak: the first maximum of the waveform after each upstroke, placed between
+       samples by a cubic spline through the seven samples around it (at 30 Hz a sample is
+       33 ms, more than a typical RMSSD).
+    6. Quality: the intervals are labelled by :func:`classify_intervals` (physiological
+       range ``hr_range``, deviation ``max_deviation`` from the local median), and each
+       beat gets the worse label of its two intervals. Nothing is dropped.
 
     Parameters
     ----------
@@ -320,6 +323,12 @@ def detect_beats(
 
     Notes
     -----
+    Why the upstroke and not the peak itself locates a beat: the dicrotic wave of a finger
+    PPG can be nearly as high as the systolic peak, and a detector on the waveform (such
+    as Elgendi's, on the squared waveform) takes it for a beat at low heart rates (on the
+    iphys recording, 101 beats for 68); its rise is several times less steep than the
+    systolic upstroke, so on the slope it stays under the thresholds.
+
     The systolic peak is the fiducial point: it is the most prominent and the one rPPG
     waveforms keep best. Peak-to-peak intervals equal the foot-to-foot or R-R intervals
     on average, but also carry the beat-to-beat change of the pulse's rise time (a few

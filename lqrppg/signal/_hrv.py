@@ -192,6 +192,13 @@ def hrv(
     LF band's centre, about the 2 minutes the Task Force of the ESC/NASPE (1996) sets as
     the least for LF. Below that ``lf``, ``hf`` and ``lf_hf`` are NaN with a warning.
 
+    The timing-noise rule sees the noise that moves a beat's peak and its upstroke
+    differently. A waveform whose beats are shifted whole escapes it: the output of a
+    learned model, which draws each beat in a regular shape, is the case in point. On
+    synthetic videos the shipped model's RMSSD is given with errors of tens of ms
+    (``docs/benchmarks/hrv.md``); do not trust RMSSD, pNN50 or LF/HF of a camera signal
+    that no contact reference has confirmed.
+
     Pulse-rate variability from a PPG is not quite heart-rate variability: the pulse
     transit time varies too, and adds to RMSSD (on the iphys contact PPG, 27 ms against
     the ECG's 23 ms).
