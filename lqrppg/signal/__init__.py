@@ -1,18 +1,29 @@
-"""Signal processing for pulse waveforms: filters, heart rate, SNR and transformers.
+"""Signal processing for pulse waveforms: filters, heart rate, SNR, beats, HRV, respiration.
 
 All functions take one signal of shape (T,) or a batch of shape (n_signals, T) and work
 along the last axis; inputs are never modified.
 """
 
+from ._beats import BEAT_QUALITY, Beats, classify_intervals, detect_beats
 from ._filters import bandpass, detrend, diff_normalize, filter_pulse, standardize
 from ._hr import estimate_hr, hr_fft, hr_peaks, hr_windowed, snr
+from ._hrv import HRV, MIN_LF_DURATION, hrv
+from ._respiration import MODULATIONS, Respiration, respiration_rate
 from ._transformers import BandpassFilter, Detrender, SignalStandardizer
 
 __all__ = [
+    "BEAT_QUALITY",
+    "HRV",
+    "MIN_LF_DURATION",
+    "MODULATIONS",
     "BandpassFilter",
+    "Beats",
     "Detrender",
+    "Respiration",
     "SignalStandardizer",
     "bandpass",
+    "classify_intervals",
+    "detect_beats",
     "detrend",
     "diff_normalize",
     "estimate_hr",
@@ -20,6 +31,8 @@ __all__ = [
     "hr_fft",
     "hr_peaks",
     "hr_windowed",
+    "hrv",
+    "respiration_rate",
     "snr",
     "standardize",
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import signal as sps
 
 from lqrppg.datasets import load_bidmc_record, load_iphys_ecg_ppg
 from lqrppg.signal import bandpass, detrend, estimate_hr, hr_windowed
@@ -22,19 +21,10 @@ def test_iphys_ppg_hr_equals_ecg_hr(shared_data):
     assert estimate_hr(rec.ppg, rec.ppg_fs, method="fft") == pytest.approx(ecg_hr, abs=1.5)
 
 
-def _ecg_r_peaks(ecg, fs):
-    """R-peaks of lead II by a plain QRS band-pass and amplitude threshold (reference)."""
-    b, a = sps.butter(2, [5.0, 30.0], btype="bandpass", fs=fs)
-    qrs = sps.filtfilt(b, a, ecg)
-    height = 0.5 * np.percentile(qrs, 98)
-    peaks, _ = sps.find_peaks(qrs, distance=int(0.3 * fs), height=height)
-    return peaks
-
-
-def test_bidmc_ppg_hr_follows_ecg_in_windows(shared_data):
+def test_bidmc_ppg_hr_follows_ecg_in_windows(shared_data, ecg_r_peaks):
     rec = load_bidmc_record(shared_data / "bidmc_01")
     fs = rec.fs
-    r_peaks = _ecg_r_peaks(rec.ecg_ii, fs)
+    r_peaks = ecg_r_peaks(rec.ecg_ii, fs)
     ecg_hr_whole = 60.0 * fs / np.mean(np.diff(r_peaks))
     assert estimate_hr(rec.pleth, fs) == pytest.approx(ecg_hr_whole, abs=0.5)
 
