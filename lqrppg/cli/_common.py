@@ -45,17 +45,27 @@ def print_warning(command: str, message: str) -> None:
 
 
 def check_output(path, option: str, *, overwrite: bool = True) -> Path | None:
-    """The path of an output file whose folder exists (checked before any long work)."""
+    """The path of an output file that can be written (checked before any long work).
+
+    Its folder must exist and accept a new file (a file is created there and removed), it
+    must not be a folder, and without ``overwrite`` it must not exist yet. Outputs are then
+    written with :func:`lqrppg._files.atomic_write`, so a failed run leaves the old file.
+    """
     if path is None:
         return None
+    from .._files import check_writable
+
     p = Path(path)
+    if not overwrite and p.exists():
+        raise InputError(f"{option}: {str(p)!r} exists; pass --overwrite to replace it")
     if not p.parent.is_dir():
         raise InputError(f"{option}: folder {str(p.parent)!r} does not exist")
     if p.is_dir():
         raise InputError(f"{option}: {str(p)!r} is a folder; expected a file name")
-    if not overwrite and p.exists():
-        raise InputError(f"{option}: {str(p)!r} exists; pass --overwrite to replace it")
-    return p
+    try:
+        return check_writable(p)
+    except OSError as exc:
+        raise InputError(f"{option}: {exc}") from None
 
 
 def check_band_bpm(band, fps: float) -> tuple[float, float]:

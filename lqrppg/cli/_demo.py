@@ -9,17 +9,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._files import atomic_write, check_writable
 from ..baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS
 from ..datasets import make_synthetic_rppg
 from ..exceptions import EstimationWarning
 from ..metrics import evaluate_hr
 from ..signal import estimate_hr, filter_pulse, snr
+from ._common import print_error
 
 _METHODS = (GREEN, CHROM, POS, LGI, PBV, ICA, OMIT)
 
 
 def _fail(message: str) -> int:
-    print(f"lqrppg demo: error: {message}")
+    print_error("demo", message)
     return 2
 
 
@@ -40,16 +42,26 @@ def run_demo(
         return _fail(f"--subjects must be at least 3 (Pearson r needs 3 clips); got {n_subjects}")
     if size < 16 or size % 8:
         return _fail(f"--size must be a multiple of 8 and at least 16; got {size}")
+    if not (np.isfinite(duration) and duration > 0):
+        return _fail(f"--duration must be a positive number of seconds; got {duration:g}")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("demo_metrics.csv", "demo.png"):
+            check_writable(out / name)
+    except OSError as exc:
+        return _fail(f"--out {str(out)!r} cannot hold the results: {exc}")
     t0 = time.perf_counter()
-    data = make_synthetic_rppg(
-        n_subjects=n_subjects,
-        duration=duration,
-        frame_size=(size, size),
-        label_noise=label_noise,
-        random_state=seed,
-    )
+    try:
+        data = make_synthetic_rppg(
+            n_subjects=n_subjects,
+            duration=duration,
+            frame_size=(size, size),
+            label_noise=label_noise,
+            random_state=seed,
+        )
+    except ValueError as exc:
+        return _fail(str(exc))
     fs = float(data.fs)
     n, T = data.videos.shape[:2]
     print(
@@ -89,7 +101,8 @@ def run_demo(
         print("\nHR against the synthetic truth (MAE/RMSE bpm, MAPE %, SNR dB):")
         print(summary.to_string())
     csv_path = out / "demo_metrics.csv"
-    summary.to_csv(csv_path)
+    with atomic_write(csv_path) as tmp:
+        summary.to_csv(tmp)
 
     best = summary["MAE"].idxmin()
     fig_path = _figure(out, data, fs, waveforms, hrs, best)
@@ -132,6 +145,7 @@ def _figure(out: Path, data, fs: float, waveforms: dict, hrs: dict, best: str) -
     plot_bland_altman(data.hr[keep], hrs[best][keep], ax=axes[2], label=best)
     axes[2].set_title(f"Bland-Altman, {best}, {int(keep.sum())} videos")
     path = out / "demo.png"
-    fig.savefig(path, dpi=110)
+    with atomic_write(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
     return path

@@ -29,16 +29,23 @@ Accounting
     training and can be written with ``--summary CSV``; nothing is dropped without a line
     in it.
 
-Exit codes: 0 success; 1 no clip could be made from the dataset; 2 bad arguments or input.
+Output files are checked for writability before any work and written atomically; if the
+model cannot be written at the end after all (the target became unwritable during
+training), it is saved beside the working directory and the message says where (exit 2).
+
+Exit codes: 0 success; 1 no clip could be made from the dataset; 2 bad arguments or input
+(or the model had to be saved elsewhere); 3 an internal error.
 """
 
 from __future__ import annotations
 
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
+from .._files import atomic_write, check_writable
 from ._common import (
     InputError,
     check_output,
@@ -59,6 +66,19 @@ def _err(message: str) -> None:
 
 def _warn(message: str) -> None:
     print_warning("train", message)
+
+
+def _rescue_path(target: Path) -> Path:
+    """A new file beside the working directory (else in the temporary folder) for a model."""
+    import tempfile
+
+    name = f"{target.stem}-rescued-{time.strftime('%Y%m%d-%H%M%S')}{target.suffix or '.pt'}"
+    for folder in (Path.cwd(), Path(tempfile.gettempdir())):
+        try:
+            return check_writable(folder / name)
+        except OSError:
+            continue
+    raise OSError(f"no folder to save the trained model to ({name})")
 
 
 def print_preprocessing(summary, command: str) -> None:
@@ -187,7 +207,8 @@ def _run(
             raise InputError(str(exc)) from None
     print_preprocessing(prep.summary, "train")
     if summary_path is not None:
-        prep.summary.to_csv(summary_path, index=False)
+        with atomic_write(summary_path) as tmp:
+            prep.summary.to_csv(tmp, index=False)
         print(f"preprocessing summary: {summary_path.resolve()}")
     if len(prep.X) == 0:
         _err("no clip could be made from the dataset (see the summary above); nothing to train")
@@ -214,7 +235,17 @@ def _run(
         model.fit(prep.X, prep.y, groups=prep.groups)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    model.save(out_path)
+    try:
+        model.save(out_path)
+    except OSError as exc:
+        # --out was writable when checked; it is not now: never lose the trained model
+        rescue = _rescue_path(out_path)
+        model.save(rescue)
+        _err(
+            f"cannot write the model to {str(out_path)!r} ({exc}); it was saved to "
+            f"{str(rescue.resolve())!r} instead"
+        )
+        return 2
 
     hist = model.history_
     best = model.best_epoch_

@@ -27,6 +27,29 @@ def test_demo_prints_table_and_writes_figure(tmp_path, capsys):
 
 def test_demo_rejects_bad_arguments(tmp_path, capsys):
     assert main(["demo", "--subjects", "2", "--out", str(tmp_path)]) == 2
-    assert "--subjects must be at least 3" in capsys.readouterr().out
+    assert "--subjects must be at least 3" in capsys.readouterr().err  # errors go to stderr
+    assert main(["demo", "--duration", "-1", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--duration must be a positive number" in err and "Traceback" not in err
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["demo", "--out", str(blocker / "sub")]) == 2
+    assert "cannot hold the results" in capsys.readouterr().err
     assert main(["demo", "--size", "30", "--out", str(tmp_path)]) == 2
-    assert "multiple of 8" in capsys.readouterr().out
+    assert "multiple of 8" in capsys.readouterr().err
+
+
+def test_an_internal_error_is_one_line_and_exit_3(monkeypatch, capsys):
+    from lqrppg.cli import _demo
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(_demo, "run_demo", broken)
+    assert main(["demo"]) == 3
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: a bug" in err and "Traceback" not in err
+    path = err.split("the full traceback is in ")[1].split(";")[0]
+    with open(path) as f:
+        text = f.read()
+    assert "Traceback" in text and "RuntimeError: a bug" in text

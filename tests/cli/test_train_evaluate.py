@@ -183,3 +183,43 @@ def test_bad_input_exits_2(args, message, ubfc, tmp_path, capsys):
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+def test_train_never_loses_the_model(ubfc, tmp_path, monkeypatch, capsys):
+    """The target turns unwritable during training: the model is saved beside the cwd."""
+    from lqrppg.models import LQRPPGRegressor
+
+    root, _ = ubfc
+    real_save = LQRPPGRegressor.save
+    target = tmp_path / "out" / "model.pt"
+    target.parent.mkdir()
+
+    def save(self, path):
+        if str(path) == str(target):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_save(self, path)
+
+    monkeypatch.setattr(LQRPPGRegressor, "save", save)
+    monkeypatch.chdir(tmp_path)
+    args = ["train", "--dataset", "ubfc-rppg", "--path", str(root), "--out", str(target), *TRAIN]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the model to" in err and "saved to" in err
+    rescued = err.split("saved to '")[1].split("'")[0]
+    assert LQRPPGRegressor.load(rescued).n_frames_ == 64
+    assert rescued.startswith(str(tmp_path))
+
+
+def test_unwritable_outputs_exit_2_before_work(ubfc, tmp_path, capsys):
+    root, _ = ubfc
+    for option in ("--out", "--summary"):
+        args = ["train", "--dataset", "ubfc-rppg", "--path", str(root), "--out",
+                str(tmp_path / "m.pt"), *TRAIN]  # fmt: skip
+        bad = {"--out": "/proc/sys/m.pt", "--summary": "/proc/sys/s.csv"}[option]
+        if option == "--out":
+            args[args.index("--out") + 1] = bad
+        else:
+            args += ["--summary", bad]
+        assert main(args) == 2
+        err = capsys.readouterr()
+        assert option in err.err and "preprocessing" not in err.out  # refused before any work
