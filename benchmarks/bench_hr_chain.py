@@ -32,28 +32,21 @@ import numpy as np
 import pandas as pd
 from _common import log, write_results
 
-from lqrppg.cli._predict import confidence_label
 from lqrppg.datasets import make_synthetic_rppg
 from lqrppg.exceptions import EstimationWarning
-from lqrppg.signal import estimate_hr, filter_pulse, hr_peaks, snr
+from lqrppg.signal import HR_BAND, estimate_hr, hr_peaks, snr
 
 FS = 30.0
 STRONG_DICROTIC = 0.4
-DEFAULT_BAND = (0.75, 2.5)
+DEFAULT_BAND = HR_BAND
 
 
-def quality(x: np.ndarray, fs: float):
-    """HR, SNR and confidence label of each row by the library's default chain."""
+def quality(x: np.ndarray, fs: float, chain: str = "robust"):
+    """HR, SNR and confidence label of each row by the library's HR routine."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EstimationWarning)
-        hr = np.atleast_1d(estimate_hr(x, fs))
-        filtered = np.atleast_2d(filter_pulse(x, fs, band=DEFAULT_BAND))
-        s = np.full(hr.shape, np.nan)
-        ok = np.isfinite(hr)
-        if ok.any():
-            s[ok] = snr(filtered[ok], hr[ok], fs, band=DEFAULT_BAND)
-    labels = np.array([confidence_label(v) for v in s])
-    return hr, s, labels
+        est = estimate_hr(x, fs, chain=chain, return_quality=True)
+    return est.hr, est.snr, est.confidence.astype(str)
 
 
 def harmonic_ratio(x: np.ndarray, hr: np.ndarray, fs: float) -> np.ndarray:

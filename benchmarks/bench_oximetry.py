@@ -12,9 +12,10 @@ out and counted. Every method and every subject is reported.
 
 Besides MAE and RMSE over the windows a method estimates, the table gives its coverage (the
 share of windows with an estimate) and the windows off by more than 25 % of the reference
-with no warning: estimated, and not labelled low confidence (SNR below 0 dB around the
-estimate, the rule of ``lqrppg predict``). A second table repeats the run with the green
-channel set to zero in every window (a dead or saturated channel).
+with no warning: estimated, and not labelled low confidence (the method's
+``predict_quality``: SNR below ``lqrppg.signal.MIN_SNR`` around the estimate). A second
+table repeats the run with the green channel set to zero in every window (a dead or
+saturated channel).
 
 Run: ``python benchmarks/bench_oximetry.py [--window 30] [--band LOW HIGH]``. Writes
 docs/benchmarks/oximetry_phone_cam.md.
@@ -31,10 +32,8 @@ import pandas as pd
 from _common import shared_data_dir, write_results
 
 from lqrppg.baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS
-from lqrppg.cli._predict import confidence_label
 from lqrppg.datasets import load_oximetry_phone_cam
 from lqrppg.exceptions import EstimationWarning
-from lqrppg.signal import filter_pulse, snr
 
 METHODS = (GREEN, CHROM, POS, LGI, PBV, ICA, OMIT)
 OFF = 0.25  # relative error counted as a gross error
@@ -56,18 +55,11 @@ def windows(trace: np.ndarray, ref: pd.DataFrame, fs: float, window: float):
 
 
 def estimate(est, clips: np.ndarray):
-    """HR and confidence label of each clip by the method (SNR around its own estimate)."""
+    """HR and confidence label of each clip by the method's own HR routine."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EstimationWarning)
-        wave = est.predict(clips)
-        hr = est.predict_hr(clips)
-        labels = np.full(hr.shape, "none", dtype=object)
-        ok = np.isfinite(hr)
-        if ok.any():
-            band = est.band
-            s = snr(filter_pulse(wave[ok], est.fs, band=band), hr[ok], est.fs, band=band)
-            labels[ok] = [confidence_label(v) for v in s]
-    return hr, labels
+        q = est.predict_quality(clips)
+    return q.hr, q.confidence.astype(str)
 
 
 def summarise(name, hr_true, hr, labels):

@@ -41,9 +41,8 @@ import pandas as pd
 from _common import RESULTS, log, shared_data_dir, write_results
 
 from lqrppg.baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS
-from lqrppg.cli._predict import confidence_label
 from lqrppg.exceptions import EstimationWarning
-from lqrppg.signal import estimate_hr, filter_pulse, snr
+from lqrppg.signal import MIN_SNR, estimate_hr
 from lqrppg.video import Resizer, cut_clips, iter_video_chunks, overlap_add
 
 METHODS = (GREEN, CHROM, POS, LGI, PBV, ICA, OMIT)
@@ -91,16 +90,13 @@ def resample(frames: np.ndarray, fs_in: float, fs_out: float) -> np.ndarray:
 
 
 def quality(wave: np.ndarray, fs: float, band) -> tuple[float, float, str]:
-    """Whole-recording HR, SNR and label by the library's chain."""
+    """Whole-recording HR, SNR and label by the library's HR routine."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EstimationWarning)
         if not np.all(np.isfinite(wave)):
             return np.nan, np.nan, "none"
-        hr = float(estimate_hr(wave, fs, band=band))
-        if not np.isfinite(hr):
-            return hr, np.nan, "none"
-        s = float(snr(filter_pulse(wave, fs, band=band), hr, fs, band=band))
-    return hr, s, confidence_label(s)
+        est = estimate_hr(wave, fs, band=band, return_quality=True)
+    return est.hr, est.snr, est.confidence
 
 
 def run_methods(trace: np.ndarray, fs: float) -> dict[str, tuple[float, float, str]]:
@@ -183,6 +179,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "lqrppg_rs")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1)")
+    parser.add_argument(
+        "--min-snr",
+        type=float,
+        default=MIN_SNR,
+        help=f"SNR (dB) below which no number is given ({MIN_SNR:g}, the library's)",
+    )
     args = parser.parse_args()
     root = shared_data_dir() / "bias_eval_rppg_dev"
     if not root.is_dir():
@@ -213,7 +215,7 @@ def main() -> int:
                     "hr": hr,
                     "snr": s,
                     "label": label,
-                    "given": bool(np.isfinite(hr)),
+                    "given": bool(np.isfinite(hr) and s >= args.min_snr),
                 }
             )
         log(f"{k + 1}/{len(files)} {group}/{path.name}: {len(trace)} frames at {fs:g} fps")

@@ -28,7 +28,7 @@ falls when blood volume rises; CHROM is inverted (it rises with blood volume).
 they share.
 """
 
-from ._base import BaseRPPG, spatial_mean
+from ._base import BaseRPPG, channel_problems, spatial_mean
 from ._chrom import CHROM
 from ._green import GREEN
 from ._ica import ICA
@@ -37,4 +37,15 @@ from ._omit import OMIT
 from ._pbv import PBV
 from ._pos import POS
 
-__all__ = ["CHROM", "GREEN", "ICA", "LGI", "OMIT", "PBV", "POS", "BaseRPPG", "spatial_mean"]
+__all__ = [
+    "CHROM",
+    "GREEN",
+    "ICA",
+    "LGI",
+    "OMIT",
+    "PBV",
+    "POS",
+    "BaseRPPG",
+    "channel_problems",
+    "spatial_mean",
+]

@@ -72,6 +72,9 @@ def test_hr_fft_peak_outside_band_is_nan_not_band_edge():
         assert np.isnan(hr_fft(x, FS))
     x = np.sin(2 * np.pi * 2.55 * t)  # 153 bpm: its main lobe spills over the upper edge
     with pytest.warns(EstimationWarning, match="outside the band"):
+        assert np.isnan(hr_fft(x, FS, band=(0.75, 2.5)))
+    x = np.sin(2 * np.pi * 3.05 * t)  # 183 bpm, above the default band's 180
+    with pytest.warns(EstimationWarning, match="outside the band"):
         assert np.isnan(hr_fft(x, FS))
 
 
