@@ -298,8 +298,12 @@ class BaseRPPG(BaseEstimator):
         check_is_fitted(self)
         fs, band = self._check_params()
         rgb = self._check_X(X, fs, band)
+        return self._predict_traces(rgb, _problems(rgb, _saturation(X)), fs, band)
+
+    def _predict_traces(self, rgb, problems, fs, band) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_predict` on checked traces and their :func:`channel_problems`."""
         out = np.full(rgb.shape[:2], np.nan)
-        reasons = self._unusable(_problems(rgb, _saturation(X)))
+        reasons = self._unusable(problems)
         bad = reasons != ""
         for reason in dict.fromkeys(reasons[bad]):
             _warn_rows(reasons == reason, type(self).__name__, reason)

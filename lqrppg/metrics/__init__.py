@@ -1,10 +1,13 @@
-"""Heart-rate metrics with standard errors, waveform scorers and Bland-Altman statistics."""
+"""Heart-rate metrics with standard errors and coverage, waveform scorers, Bland-Altman
+statistics and the reference HR of contact PPG."""
 
 from ..signal import HR_BAND
 from ._hr_metrics import bland_altman, evaluate_hr, hr_mae, hr_mape, hr_pearson, hr_rmse
+from ._reference import ReferenceHR, reference_hr
 from ._scorers import hr_error_from_waveforms, make_hr_scorer
 
 __all__ = [
+    "ReferenceHR",
     "bland_altman",
     "evaluate_hr",
     "hr_error_from_waveforms",
@@ -15,6 +18,7 @@ __all__ = [
     "make_hr_scorer",
     "neg_hr_mae",
     "neg_hr_rmse",
+    "reference_hr",
 ]
 
 

@@ -110,8 +110,9 @@ def test_evaluate_model_and_baselines(trained, ubfc, tmp_path, capsys):
     assert np.all(np.abs(pos.hr_pred - pos.hr_true) < 3.0)
     lines = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
     mae = float(lines["POS"][1])
+    assert pos.reliable.all()  # clean synthetic pulses: every estimate above MIN_SNR
     assert mae == pytest.approx(np.mean(np.abs(pos.hr_pred - pos.hr_true)), abs=0.006)
-    assert lines["POS"][-2:] == ["3", "0"]  # n, n_nan
+    assert lines["POS"][-4:] == ["3", "0", "100.00", f"{mae:.2f}"]  # n, declined, %, MAE_all
     assert "LQ-rPPG" in lines
 
 
