@@ -116,7 +116,7 @@ def _build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="DB",
         help="SNR in dB below which a heart rate is not reliable and not given (default "
-        "lqrppg.signal.MIN_SNR; -inf gives every estimate)",
+        "lqrppg.signal.MIN_SNR; --min-snr=-inf gives every estimate)",
     )
     predict.add_argument(
         "--fps", type=float, default=None, help="frame rate, where the container has none"

@@ -184,7 +184,9 @@ def _metrics_table(results, methods):
             entry["MAE_all"] = float(np.mean(np.abs(pred[finite] - true[finite])))
         if ok.sum() >= 2:
             snrs = rows["snr_db"].to_numpy()[ok]
-            m = evaluate_hr(true[ok], pred[ok], snr=snrs if np.isfinite(snrs).all() else None)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # Pearson r of 2 items is NaN, shown as '-'
+                m = evaluate_hr(true[ok], pred[ok], snr=snrs if np.isfinite(snrs).all() else None)
             for key in m.index.drop("coverage"):
                 entry[key] = m.loc[key, "value"]
                 if key in ("MAE", "RMSE"):

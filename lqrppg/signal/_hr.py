@@ -40,8 +40,13 @@ _RESOLUTION_HZ = 1.0 / 120.0
 #: A spectral maximum is read as a second harmonic when a peak at half its frequency holds at
 #: least this share of its power (and more than the peak at twice its frequency).
 _HALF_MIN_RATIO = 0.25
+_BELOW_FLOOR = 0.7
+_GAIN_FLOOR = 0.05
 #: SNRs are kept within +-120 dB: a floor of 1e-12 of the signal's power on either part.
 _SNR_FLOOR = 1e-12
+#: Most power the second-harmonic window of ``snr`` counts, relative to the first window's:
+#: a harmonic 1.5 times the fundamental's amplitude (a strong dicrotic wave).
+_HARMONIC_CAP = 2.25
 
 #: (lowest SNR in dB, label), best first; below the last threshold an estimate is "low".
 CONFIDENCE_THRESHOLDS = ((5.0, "high"), (0.0, "medium"))
@@ -155,28 +160,38 @@ def _fundamental_bins(
     powers are compared as they were before filtering.
     """
     out = np.full(pxx.shape[0], -1)
-    if gain is not None:
-        pxx = pxx / np.maximum(gain, 1e-6)
+    # Peaks are located on the spectrum as it is (dividing by the gain would move them) and
+    # compared as they were before filtering.
+    power = pxx if gain is None else pxx / np.maximum(gain, _GAIN_FLOOR)
     low, high = band
     cell = fs / n
     for r in range(pxx.shape[0]):
-        p = pxx[r]
+        p, q = pxx[r], power[r]
         k = int(peak_bin[r])
         f_half = k * df / 2.0
-        if f_half < low:
+        below = f_half < low
+        if f_half < _BELOW_FLOOR * low:
             continue
         tol = max(0.5 * cell, 0.03 * f_half)
         k_half = _local_max(p, math.ceil((f_half - tol) / df), math.floor((f_half + tol) / df))
-        if k_half < 0 or not low <= k_half * df <= high:
+        if k_half < 0 or k_half * df > high or (not below and k_half * df < low):
             continue
-        top = p[max(k - 2, 0) : k + 3].max()  # the tapered peak may sit a bin aside
+        top = q[max(k - 2, 0) : k + 3].max()  # the tapered peak may sit a bin aside
         k2_lo, k2_hi = (
             math.ceil((2 * k * df - 2 * tol) / df),
             math.floor((2 * k * df + 2 * tol) / df),
         )
-        double = p[max(k2_lo, 0) : min(k2_hi, p.size - 1) + 1]
+        double = q[max(k2_lo, 0) : min(k2_hi, p.size - 1) + 1]
         p_double = double.max() if double.size else 0.0
-        if p[k_half] >= _HALF_MIN_RATIO * top and p[k_half] > p_double:
+        if below:
+            # Below the band the filter's attenuation is not undone: there it also damps
+            # the motion and light changes that dominate camera traces, which the
+            # correction would blow up into 'fundamentals'.
+            top = p[max(k - 2, 0) : k + 3].max()
+            p_double = p[max(k2_lo, 0) : min(k2_hi, p.size - 1) + 1].max(initial=0.0)
+            if p[k_half] >= _HALF_MIN_RATIO * top and p[k_half] > p_double:
+                out[r] = -2
+        elif q[k_half] >= _HALF_MIN_RATIO * top and q[k_half] > p_double:
             out[r] = k_half
     return out
 
@@ -202,12 +217,14 @@ def _hr_fft_rows(rows, fs, band, nfft, interpolate, harmonic_check, filtering=No
     peak_bin = in_band[np.argmax(pxx[:, in_band], axis=1)]
     rising_out = _no_peak_in_band(tapered, in_band)
     ok = ~flat
+    below_band = np.zeros(rows.shape[0], dtype=bool)
     if harmonic_check and np.any(ok & ~rising_out):
         sel = np.flatnonzero(ok & ~rising_out)
         gain = None if filtering is None else chain_gain(freqs, fs, *filtering)
         fund = _fundamental_bins(tapered[sel], peak_bin[sel], freqs[1], n, fs, (low, high), gain)
         halved = fund >= 0
         peak_bin[sel[halved]] = fund[halved]
+        below_band[sel[fund == -2]] = True
 
     f_peak = freqs[peak_bin].astype(np.float64)
     outside = rising_out & ok
@@ -228,13 +245,17 @@ def _hr_fft_rows(rows, fs, band, nfft, interpolate, harmonic_check, filtering=No
         refined = grid[r, jc] + shift * (offsets[1] - offsets[0])
         f_peak[ok] = refined
         outside[ok] |= (refined < low) | (refined > high)
-    ok &= ~outside
+    below_band &= ok & ~outside
+    ok &= ~outside & ~below_band
     hr = np.full(rows.shape[0], np.nan)
     hr[ok] = 60.0 * f_peak[ok]
     reasons = np.full(rows.shape[0], "", dtype=object)
     reasons[flat] = "the signal is flat (no variation)"
     reasons[outside] = (
         f"the spectral maximum lies outside the band ({60 * low:g}-{60 * high:g} bpm)"
+    )
+    reasons[below_band] = (
+        f"the spectral maximum is the second harmonic of a pulse below the band ({60 * low:g} bpm)"
     )
     return hr, reasons
 
@@ -713,10 +734,17 @@ def _snr_rows(rows, hr_arr, fs, band, deviation, nfft):
     rows = rows - rows.mean(axis=-1, keepdims=True)
     freqs, pxx = signal.periodogram(rows, fs=fs, nfft=nfft, detrend=False, axis=-1)
     f1 = hr_arr[:, None] / 60.0
-    harm = (np.abs(freqs[None, :] - f1) <= dev) | (np.abs(freqs[None, :] - 2 * f1) <= dev)
+    first = np.abs(freqs[None, :] - f1) <= dev
+    second = np.abs(freqs[None, :] - 2 * f1) <= dev
+    harm = first | second
     in_band = (freqs >= low) & (freqs <= high)
     floor = _SNR_FLOOR * np.maximum(pxx.sum(axis=1), np.finfo(float).tiny)
-    signal_power = np.maximum(np.sum(pxx * harm, axis=1), floor)
+    p1 = np.sum(pxx * first, axis=1)
+    p2 = np.sum(pxx * (second & ~first), axis=1)
+    # The second-harmonic window counts up to _HARMONIC_CAP times the first's power: no
+    # pulse has a harmonic that much stronger, and without the cap half the true rate
+    # would score as well as the rate itself (its "harmonic" window holds the pulse).
+    signal_power = np.maximum(p1 + np.minimum(p2, _HARMONIC_CAP * p1), floor)
     noise_power = np.maximum(np.sum(pxx * (in_band[None, :] & ~harm), axis=1), floor)
     return 10.0 * np.log10(signal_power / noise_power)
 
@@ -724,13 +752,19 @@ def _snr_rows(rows, hr_arr, fs, band, deviation, nfft):
 def snr(x, hr, fs: float, band=HR_BAND, *, deviation: float = 6.0, nfft=None):
     """Signal-to-noise ratio (dB) of a pulse waveform around a known heart rate.
 
-    Power (periodogram of the signal less its mean) within ``+-deviation`` bpm of ``hr``
-    and of its second harmonic ``2 * hr`` is the signal; the power in the rest of ``band``
-    is the noise (de Haan & Jeanne 2013, as computed by rPPG-Toolbox, whose code uses a
-    0.6-3.3 Hz band). The FFT is zero-padded so that spectral samples lie at most 0.5 bpm
-    (and a twelfth of ``deviation``) apart: the signal windows then hold spectral mass for
-    windows of any length, where an FFT of a 2 s window has samples 30 bpm apart, and a
-    window at the right rate scores higher than one 10 bpm away even on a 1 s signal.
+    Power (periodogram of the signal less its mean) within ``+-deviation`` bpm of ``hr`` and
+    of its second harmonic ``2 * hr`` is the signal; the power in the rest of ``band`` is
+    the noise (de Haan & Jeanne 2013, as computed by rPPG-Toolbox, whose code uses a 0.6-3.3
+    Hz band). One departure: the second-harmonic window counts at most 2.25 times the power
+    of the first (a harmonic 1.5 times the fundamental's amplitude, more than any pulse's);
+    otherwise half the true rate, whose "harmonic" window holds the pulse, would score as
+    well as the true rate. For every pulse-like signal the value is de Haan's. The FFT is
+    zero-padded so that spectral samples lie at most 0.5 bpm (and a sixth of
+    ``deviation``) apart: the signal windows then hold spectral mass for windows of any
+    length, where an FFT of a 2 s window has samples 30 bpm apart, and on a clean pulse the
+    true rate scores higher than any rate 10 bpm or more away in windows of 2 s or more
+    (in shorter ones the spectral resolution, 60 / T bpm, is too coarse to tell them apart;
+    the value is still finite).
 
     Parameters
     ----------

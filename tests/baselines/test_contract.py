@@ -13,10 +13,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import get_tags
 
-from lqrppg.baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS
+from lqrppg.baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS, Auto
 from lqrppg.signal import HR_BAND
 
-ALL = (GREEN, CHROM, POS, LGI, PBV, ICA, OMIT)
+ALL = (GREEN, CHROM, POS, LGI, PBV, ICA, OMIT, Auto)
 IDS = [c.__name__ for c in ALL]
 
 

@@ -257,3 +257,32 @@ def test_default_is_the_shipped_pretrained_model(face_video, capsys):
     assert "method LQ-rPPG, pretrained weights 'synthetic-32'" in captured.out
     assert "clips of 160 frames at 32x32" in captured.out
     assert abs(_whole_hr(captured.out) - hr_true) < 3.0
+
+
+def test_min_snr_decides_whether_a_number_is_given(face_video, tmp_path, capsys):
+    path, _ = face_video
+    assert main(["predict", path, "--method", "pos"]) == 0
+    capsys.readouterr()
+    # Nothing is that clean: the same video gets no number, and exit code 1.
+    assert main(["predict", path, "--method", "pos", "--min-snr", "60"]) == 1
+    out = capsys.readouterr().out
+    assert "heart rate (whole video): no reliable heart rate (SNR" in out
+    assert "below --min-snr 60 dB" in out
+    assert all(row[2] == "-" for row in _table(out))  # no window HR either
+    # A video of noise: no reliable HR by default; every estimate with --min-snr -inf.
+    rng = np.random.default_rng(0)
+    noise = write_video(
+        tmp_path / "noise.mkv", rng.integers(90, 110, (450, 24, 24, 3), np.uint8), FPS
+    )
+    assert main(["predict", str(noise), "--method", "green", "--no-face"]) == 1
+    assert "no reliable heart rate" in capsys.readouterr().out
+    assert main(["predict", str(noise), "--method", "green", "--no-face", "--min-snr=-inf"]) == 0
+    assert re.search(r"heart rate \(whole video\): [\d.]+ bpm", capsys.readouterr().out)
+
+
+def test_auto_method_on_a_video(face_video, capsys):
+    path, hr_true = face_video
+    assert main(["predict", path, "--method", "auto"]) == 0
+    captured = capsys.readouterr()
+    assert "method Auto" in captured.out
+    assert abs(_whole_hr(captured.out) - hr_true) < 3.0
