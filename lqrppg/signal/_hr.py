@@ -147,7 +147,7 @@ def _local_max(p: np.ndarray, lo: int, hi: int) -> int:
 def _fundamental_bins(
     pxx: np.ndarray, peak_bin: np.ndarray, df: float, n: int, fs: float, band, gain=None
 ) -> np.ndarray:
-    """Bin of the fundamental for each row whose spectral maximum is its second harmonic.
+    """Bin of the fundamental for each row whose spectral maximum is one of its harmonics.
 
     ``pxx`` is the Hann-tapered periodogram (bins ``df`` Hz apart) and ``peak_bin`` the bin
     of each row's maximum inside the band. The maximum at ``f`` is taken for the second
@@ -155,44 +155,49 @@ def _fundamental_bins(
     of ``f / 2`` (half a resolution cell ``fs / n`` or 3 % of ``f / 2``, whichever is wider)
     that lies in the band, holds at least :data:`_HALF_MIN_RATIO` of the maximum's power,
     and more power than the spectrum holds around ``2 f`` (the harmonic sums then favour
-    ``f / 2``: ``P(f/2) + P(f) > P(f) + P(2f)``). Returns -1 where the maximum stands.
-    With ``gain`` (the power gain of the filtering the signal went through, per bin) the
-    powers are compared as they were before filtering.
+    ``f / 2``: ``P(f/2) + P(f) > P(f) + P(2f)``); failing that, for the third harmonic of
+    a pulse at ``f / 3`` when there are such peaks at ``f / 3`` and at ``2 f / 3`` (its
+    second harmonic). Returns -1 where the maximum stands, -2 where it is the second
+    harmonic of a pulse just below the band (down to 0.7 times its lower edge). With
+    ``gain`` (the power gain of the filtering the signal went through, per bin) powers in
+    the band are compared as they were before filtering.
     """
     out = np.full(pxx.shape[0], -1)
     # Peaks are located on the spectrum as it is (dividing by the gain would move them) and
-    # compared as they were before filtering.
+    # compared as they were before filtering. Below the band the attenuation is not undone:
+    # there it also damps the motion and light changes that dominate camera traces, which
+    # the correction would blow up into 'fundamentals'.
     power = pxx if gain is None else pxx / np.maximum(gain, _GAIN_FLOOR)
     low, high = band
     cell = fs / n
+
+    def peak_near(p, f):
+        tol = max(0.5 * cell, 0.03 * f)
+        return _local_max(p, math.ceil((f - tol) / df), math.floor((f + tol) / df)), tol
+
     for r in range(pxx.shape[0]):
-        p, q = pxx[r], power[r]
+        p = pxx[r]
         k = int(peak_bin[r])
-        f_half = k * df / 2.0
-        below = f_half < low
-        if f_half < _BELOW_FLOOR * low:
-            continue
-        tol = max(0.5 * cell, 0.03 * f_half)
-        k_half = _local_max(p, math.ceil((f_half - tol) / df), math.floor((f_half + tol) / df))
-        if k_half < 0 or k_half * df > high or (not below and k_half * df < low):
-            continue
-        top = q[max(k - 2, 0) : k + 3].max()  # the tapered peak may sit a bin aside
-        k2_lo, k2_hi = (
-            math.ceil((2 * k * df - 2 * tol) / df),
-            math.floor((2 * k * df + 2 * tol) / df),
-        )
-        double = q[max(k2_lo, 0) : min(k2_hi, p.size - 1) + 1]
-        p_double = double.max() if double.size else 0.0
-        if below:
-            # Below the band the filter's attenuation is not undone: there it also damps
-            # the motion and light changes that dominate camera traces, which the
-            # correction would blow up into 'fundamentals'.
-            top = p[max(k - 2, 0) : k + 3].max()
-            p_double = p[max(k2_lo, 0) : min(k2_hi, p.size - 1) + 1].max(initial=0.0)
-            if p[k_half] >= _HALF_MIN_RATIO * top and p[k_half] > p_double:
-                out[r] = -2
-        elif q[k_half] >= _HALF_MIN_RATIO * top and q[k_half] > p_double:
-            out[r] = k_half
+        f = k * df
+        for m in (2, 3):
+            k_sub, tol = peak_near(p, f / m)
+            if k_sub < 0 or k_sub * df > high or k_sub * df < _BELOW_FLOOR * low:
+                continue
+            below = k_sub * df < low
+            if below and m == 3:
+                continue
+            q = pxx[r] if below else power[r]
+            top = q[max(k - 2, 0) : k + 3].max()  # the tapered peak may sit a bin aside
+            lo2, hi2 = math.ceil((2 * f - 2 * tol) / df), math.floor((2 * f + 2 * tol) / df)
+            p_double = q[max(lo2, 0) : min(hi2, p.size - 1) + 1].max(initial=0.0)
+            if not (q[k_sub] >= _HALF_MIN_RATIO * top and q[k_sub] > p_double):
+                continue
+            if m == 3:
+                k_two, _ = peak_near(p, 2 * f / 3)
+                if k_two < 0 or q[k_two] < _HALF_MIN_RATIO * top:
+                    continue
+            out[r] = -2 if below else k_sub
+            break
     return out
 
 
@@ -295,7 +300,8 @@ def hr_fft(
     interpolate : bool, default=True
         Refine the peak between FFT bins.
     harmonic_check : bool, default=True
-        Return the fundamental where the spectral maximum is its second harmonic.
+        Return the fundamental where the spectral maximum is its second or third harmonic
+        (see Notes).
 
     Returns
     -------
@@ -314,15 +320,20 @@ def hr_fft(
     There is no peak when the tapered in-band maximum lies at an edge with more power just
     beyond it, or when the band holds less than -60 dB of the signal's power.
 
-    Harmonic check: a pulse with a strong dicrotic wave can have more power at twice its
-    rate than at its rate. The maximum at ``f`` is read as such a second harmonic when the
-    tapered spectrum has a local peak at ``f / 2`` (within half a resolution cell
-    ``fs / T`` or 3 %), inside the band, holding at least a tenth of the maximum's power and
-    more than the spectrum holds at ``2 f`` - the comparison of the harmonic sums
-    ``P(f/2) + P(f)`` and ``P(f) + P(2f)``, with the condition that the fundamental be a
-    peak of its own. The estimate only ever moves down, to a peak that is there, so a pure
-    tone is never halved; a pulse whose fundamental lies below the band is still read at
-    its harmonic if that lies in the band.
+    Harmonic check: a pulse with a strong dicrotic wave can have more power at twice (or,
+    with a narrow systolic wave, three times) its rate than at its rate. The maximum at
+    ``f`` is read as such a second harmonic when the tapered spectrum has a local peak at
+    ``f / 2`` (within half a resolution cell ``fs / T`` or 3 %), inside the band, holding
+    at least a quarter of the maximum's power and more than the spectrum holds at ``2 f``
+    - the comparison of the harmonic sums ``P(f/2) + P(f)`` and ``P(f) + P(2f)``, with the
+    condition that the fundamental be a peak of its own; failing that, as a third harmonic
+    when there are such peaks at ``f / 3`` and ``2 f / 3``. The estimate only ever moves
+    down, to a peak that is there, so a pure tone is never halved. A maximum that is the
+    second harmonic of a pulse just below the band (its half between 0.7 times the lower
+    edge and the edge) gives NaN with a warning rather than twice that pulse's rate. Used
+    through :func:`estimate_hr`, the powers in the band are compared after undoing the
+    filter's attenuation, so a pulse at the band's lower edge, which the band-pass damps,
+    keeps its claim.
 
     Examples
     --------
