@@ -23,18 +23,20 @@ __all__ = [
     "standardize",
 ]
 
-#: Default heart-rate band in Hz: 40-180 bpm. Why these edges: resting rates of fit adults
-#: reach down to 40 bpm and the real recordings at hand go down to 42 bpm (oximetry_phone_cam
-#: subject 100004's 30 s windows; the former 45 bpm edge declined its windows at 44 bpm);
-#: rates up to 180 bpm occur in exercise and stress recordings, and the synthetic generator
-#: draws its pulses up to 150 bpm and beyond. The harmonic check of the spectral HR makes the
-#: wider band safe on the low side (a 40-90 bpm pulse has its second harmonic inside the
-#: band and is not read at twice its rate); on white noise a wider band changes neither the
-#: SNR distribution's shape nor the share of high-confidence labels (see
-#: docs/benchmarks/hr_chain.md).
 HR_BAND = (40.0 / 60.0, 180.0 / 60.0)
-#: HR chains: "robust" (this package's default) and "toolbox" (rPPG-Toolbox's evaluation).
+"""Default heart-rate band in Hz, ``(2/3, 3.0)``: 40-180 bpm.
+
+Real resting rates go below 45 bpm (the oximetry_phone_cam windows reach 43.6 bpm; the
+former 45-150 bpm band declined 4 of its 198 windows for GREEN, none with 40-180), and
+pulses up to 180 bpm were declined or read wrong above 150. The harmonic check of
+:func:`hr_fft` makes the low edge safe. The cost, measured on synthetic videos with heart
+rates of 45-150 bpm: fewer estimates reach :data:`MIN_SNR` (141 of 180 with mild motion,
+157 with 45-150) and with moderate motion slow head motion lands in 40-45 bpm (6 of 91
+estimates given were wrong, 2 of 102 with 45-150). See docs/benchmarks/hr_chain.md; narrow
+``band`` when the rates to expect are known.
+"""
 CHAINS = ("robust", "toolbox")
+"""HR chains: ``"robust"`` (the default) and ``"toolbox"`` (rPPG-Toolbox's evaluation)."""
 
 
 def check_chain(chain) -> str:

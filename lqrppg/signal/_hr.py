@@ -37,8 +37,8 @@ _HR_METHODS = ("fft", "peaks")
 _MIN_BAND_FRACTION = 1e-6
 #: Spacing (Hz) of the zero-padded spectra of the robust chain and of ``snr``: 0.5 bpm.
 _RESOLUTION_HZ = 1.0 / 120.0
-#: A spectral maximum is read as a second harmonic when a peak at half its frequency holds at
-#: least this share of its power (and more than the peak at twice its frequency).
+#: A spectral maximum is read as a harmonic when a peak at half (a third of) its frequency
+#: holds at least this share of its power (and more than the spectrum at twice it).
 _HALF_MIN_RATIO = 0.25
 _BELOW_FLOOR = 0.7
 _GAIN_FLOOR = 0.05
@@ -48,10 +48,18 @@ _SNR_FLOOR = 1e-12
 #: a harmonic 1.5 times the fundamental's amplitude (a strong dicrotic wave).
 _HARMONIC_CAP = 2.25
 
-#: (lowest SNR in dB, label), best first; below the last threshold an estimate is "low".
 CONFIDENCE_THRESHOLDS = ((5.0, "high"), (0.0, "medium"))
-#: Default SNR (dB) below which an estimate is not reliable (``lqrppg predict --min-snr``).
+"""(lowest SNR in dB, label) pairs, best first: ``high`` from 5 dB, ``medium`` from 0 dB."""
 MIN_SNR = CONFIDENCE_THRESHOLDS[-1][0]
+"""SNR (dB) below which a heart rate is not reliable: 0 dB, the default of ``--min-snr``.
+
+The SNR is that of the filtered waveform around the estimate (:func:`snr`). 0 dB is chance
+level: on white noise, windows of 2, 10 and 30 s reach it in at most 0.1 % of cases
+(docs/benchmarks/hr_chain.md); on the 198 30-s oximetry_phone_cam windows no estimate of
+any method at or above it is more than 25 % off the oximeter
+(docs/benchmarks/oximetry_phone_cam.md); on the real skin patches of bias_eval_rppg_dev no
+whole-recording estimate reaches it (docs/benchmarks/real_skin.md).
+"""
 
 
 def _next_pow2(n: int) -> int:
@@ -277,8 +285,9 @@ def hr_fft(
     """Heart rate (bpm) as the frequency of the spectral peak inside ``band``.
 
     The periodogram is computed with the FFT zero-padded to ``nfft`` points and its maximum
-    inside ``band`` is taken. With ``harmonic_check=True`` a maximum that is the second
-    harmonic of a pulse in the band is replaced by that pulse's fundamental (see Notes).
+    inside ``band`` is taken. With ``harmonic_check=True`` a maximum that is the second (or
+    third) harmonic of a pulse in the band is replaced by that pulse's fundamental (see
+    Notes).
     With ``interpolate=True`` the peak is then refined between the neighbouring FFT bins by
     evaluating the signal's discrete-time Fourier transform on a fine grid (1/16 of a bin)
     and fitting a parabola through the three grid points around its maximum.
