@@ -15,7 +15,9 @@ share of windows with an estimate) and the windows off by more than 25 % of the 
 with no warning: estimated, and not labelled low confidence (the method's
 ``predict_quality``: SNR below ``lqrppg.signal.MIN_SNR`` around the estimate). A second
 table repeats the run with the green channel set to zero in every window (a dead or
-saturated channel).
+saturated channel): every method that needs green declines, ``Auto`` reads the others. A
+third table gives the MAE over the windows given a number at the default gate, with the
+coverage.
 
 Run: ``python benchmarks/bench_oximetry.py [--window 30] [--band LOW HIGH]``. Writes
 docs/benchmarks/oximetry_phone_cam.md.
@@ -31,11 +33,11 @@ import numpy as np
 import pandas as pd
 from _common import shared_data_dir, write_results
 
-from lqrppg.baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS
+from lqrppg.baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS, Auto
 from lqrppg.datasets import load_oximetry_phone_cam
 from lqrppg.exceptions import EstimationWarning
 
-METHODS = (GREEN, CHROM, POS, LGI, PBV, ICA, OMIT)
+METHODS = (GREEN, CHROM, POS, LGI, PBV, ICA, OMIT, Auto)
 OFF = 0.25  # relative error counted as a gross error
 
 
@@ -77,6 +79,8 @@ def summarise(name, hr_true, hr, labels):
         "off >25 %": int((gross & ok).sum()),
         "off >25 %, not low": int((gross & ok & (labels != "low")).sum()),
         "labelled low": int((labels == "low").sum()),
+        "MAE, not low": float(err[labels[ok] != "low"].mean()) if ok.any() else np.nan,
+        "coverage not low %": 100.0 * np.mean(ok & (labels != "low")),
     }
 
 

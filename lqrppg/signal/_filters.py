@@ -27,7 +27,8 @@ HR_BAND = (40.0 / 60.0, 180.0 / 60.0)
 """Default heart-rate band in Hz, ``(2/3, 3.0)``: 40-180 bpm.
 
 Real resting rates go below 45 bpm (the oximetry_phone_cam windows reach 43.6 bpm; the
-former 45-150 bpm band declined 4 of its 198 windows for GREEN, none with 40-180), and
+former 45-150 bpm band declined 3 of its 198 windows for GREEN, 4 with the robust chain,
+none with 40-180), and
 pulses up to 180 bpm were declined or read wrong above 150. The harmonic check of
 :func:`hr_fft` makes the low edge safe. The cost, measured on synthetic videos with heart
 rates of 45-150 bpm: fewer estimates reach :data:`MIN_SNR` (141 of 180 with mild motion,
