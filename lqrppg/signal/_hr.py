@@ -165,7 +165,8 @@ def _fundamental_bins(
     and more power than the spectrum holds around ``2 f`` (the harmonic sums then favour
     ``f / 2``: ``P(f/2) + P(f) > P(f) + P(2f)``); failing that, for the third harmonic of
     a pulse at ``f / 3`` when there are such peaks at ``f / 3`` and at ``2 f / 3`` (its
-    second harmonic). Returns -1 where the maximum stands, -2 where it is the second
+    second harmonic), or a peak at ``f / 3`` with more power than the maximum once the
+    filter's attenuation is undone. Returns -1 where the maximum stands, -2 where it is the second
     harmonic of a pulse just below the band (down to 0.7 times its lower edge). With
     ``gain`` (the power gain of the filtering the signal went through, per bin) powers in
     the band are compared as they were before filtering.
@@ -200,7 +201,9 @@ def _fundamental_bins(
             p_double = q[max(lo2, 0) : min(hi2, p.size - 1) + 1].max(initial=0.0)
             if not (q[k_sub] >= _HALF_MIN_RATIO * top and q[k_sub] > p_double):
                 continue
-            if m == 3:
+            if m == 3 and q[k_sub] < top:
+                # Unless it outweighs the maximum once the filter is undone, a fundamental
+                # at f / 3 needs its second harmonic (2 f / 3) too.
                 k_two, _ = peak_near(p, 2 * f / 3)
                 if k_two < 0 or q[k_two] < _HALF_MIN_RATIO * top:
                     continue
@@ -231,12 +234,15 @@ def _hr_fft_rows(rows, fs, band, nfft, interpolate, harmonic_check, filtering=No
     rising_out = _no_peak_in_band(tapered, in_band)
     ok = ~flat
     below_band = np.zeros(rows.shape[0], dtype=bool)
-    if harmonic_check and np.any(ok & ~rising_out):
-        sel = np.flatnonzero(ok & ~rising_out)
+    if harmonic_check and np.any(ok):
+        sel = np.flatnonzero(ok)
         gain = None if filtering is None else chain_gain(freqs, fs, *filtering)
         fund = _fundamental_bins(tapered[sel], peak_bin[sel], freqs[1], n, fs, (low, high), gain)
         halved = fund >= 0
         peak_bin[sel[halved]] = fund[halved]
+        # A maximum at the band's top edge that is the harmonic of a pulse inside the band
+        # (its lobe reaching past the edge) is not a peak outside the band.
+        rising_out[sel[halved]] = False
         below_band[sel[fund == -2]] = True
 
     f_peak = freqs[peak_bin].astype(np.float64)
