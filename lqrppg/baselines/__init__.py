@@ -23,12 +23,16 @@ falls when blood volume rises; CHROM is inverted (it rises with blood volume).
 | PBV | blood-volume-pulse signature | de Haan 2014 |
 | ICA | JADE / FastICA, spectral-peak selection | Poh 2010 |
 | OMIT | QR-based orthogonal projection | Casado 2023 |
+| Auto | the usable channel or method above with the best SNR, per series | - |
 
-``BaseRPPG`` is their common base class and ``spatial_mean`` the video-to-trace averaging
-they share.
+``BaseRPPG`` is their common base class, ``spatial_mean`` the video-to-trace averaging
+they share and ``channel_problems`` the check for constant or clipped colour channels, on
+which a method that needs the channel declines with the reason. ``predict_quality`` gives
+each heart rate with its SNR and confidence label (:class:`lqrppg.signal.HREstimate`).
 """
 
-from ._base import BaseRPPG, spatial_mean
+from ._auto import Auto
+from ._base import BaseRPPG, channel_problems, spatial_mean
 from ._chrom import CHROM
 from ._green import GREEN
 from ._ica import ICA
@@ -37,4 +41,16 @@ from ._omit import OMIT
 from ._pbv import PBV
 from ._pos import POS
 
-__all__ = ["CHROM", "GREEN", "ICA", "LGI", "OMIT", "PBV", "POS", "BaseRPPG", "spatial_mean"]
+__all__ = [
+    "CHROM",
+    "GREEN",
+    "ICA",
+    "LGI",
+    "OMIT",
+    "PBV",
+    "POS",
+    "Auto",
+    "BaseRPPG",
+    "channel_problems",
+    "spatial_mean",
+]

@@ -10,10 +10,20 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import EstimationWarning
-from ..signal import estimate_hr
+from ..signal import HR_BAND, HREstimate, estimate_hr
+from ..signal._filters import chain_pass_band, check_chain
 from ..signal._validation import check_band, check_fs, is_flat
 
-__all__ = ["BaseRPPG", "spatial_mean"]
+__all__ = ["BaseRPPG", "channel_problems", "spatial_mean"]
+
+#: Colour channels in the order of the last axis.
+CHANNEL_NAMES = ("red", "green", "blue")
+#: Upper rails of common sensor ranges: a normalised image, 8, 10, 12 and 16 bits.
+_TOP_RAILS = (1.0, 255.0, 1023.0, 4095.0, 65535.0)
+#: A trace is clipped when at least this share of its frames sit on a rail.
+_CLIP_FRACTION = 0.1
+#: A video channel is clipped when at least this share of its pixel values are saturated.
+_PIXEL_CLIP_FRACTION = 0.5
 
 
 def spatial_mean(X) -> np.ndarray:
@@ -72,6 +82,90 @@ def spatial_mean(X) -> np.ndarray:
     return rgb
 
 
+def _saturation(X) -> np.ndarray | None:
+    """Share of the pixel values of each clip and channel at the top of the dtype's range.
+
+    Only for integer videos (n, T, H, W, 3): (n, 3) floats; None for traces and float
+    videos, whose range is not known.
+    """
+    arr = np.asarray(X)
+    if arr.ndim != 5 or arr.dtype.kind not in "iu":
+        return None
+    top = np.iinfo(arr.dtype).max
+    if arr.dtype == np.uint16 and arr.max() <= 4095:
+        top = 1023 if arr.max() <= 1023 else 4095  # 10- or 12-bit data stored in 16 bits
+    return np.stack([np.mean(arr[..., c] == top, axis=(1, 2, 3)) for c in range(3)], axis=1)
+
+
+def _problems(rgb: np.ndarray, saturation: np.ndarray | None) -> np.ndarray:
+    """(n, 3) descriptions of what is wrong with each trace's channels ('' where nothing)."""
+    n = rgb.shape[0]
+    out = np.full((n, 3), "", dtype=object)
+    flat = is_flat(rgb, axis=1)
+    for i in range(n):
+        for c in range(3):
+            x = rgb[i, :, c]
+            if flat[i, c]:
+                out[i, c] = f"the {CHANNEL_NAMES[c]} channel is constant (dead, black or saturated)"
+                continue
+            if saturation is not None and saturation[i, c] >= _PIXEL_CLIP_FRACTION:
+                out[i, c] = (
+                    f"the {CHANNEL_NAMES[c]} channel is clipped ({100 * saturation[i, c]:.0f} % "
+                    "of its pixel values saturated)"
+                )
+                continue
+            lo, hi = x.min(), x.max()
+            at_lo = np.mean(x == lo) if lo == 0 else 0.0
+            at_hi = np.mean(x == hi) if hi in _TOP_RAILS else 0.0
+            if max(at_lo, at_hi) >= _CLIP_FRACTION:
+                rail, share = (lo, at_lo) if at_lo >= at_hi else (hi, at_hi)
+                out[i, c] = (
+                    f"the {CHANNEL_NAMES[c]} channel is clipped ({100 * share:.0f} % of the "
+                    f"frames at {rail:g})"
+                )
+    return out
+
+
+def channel_problems(X) -> np.ndarray:
+    """What is wrong with each colour channel of each trace or clip, if anything.
+
+    A channel is **constant** when it does not vary beyond round-off (a dead, black or fully
+    saturated channel) and **clipped** when at least 10 % of its frames sit on a rail of
+    the sensor range (at 0, or at a maximum of 1, 255, 1023, 4095 or 65535) or, for integer
+    videos, when at least half of its pixel values are saturated (at the top of the dtype's
+    range; 1023 or 4095 for 10- and 12-bit data stored as uint16). A clipped channel has
+    lost the peaks (or troughs) of its pulse, which distorts the waveform and moves its
+    spectral power to the harmonics. The unsupervised methods decline a series where a
+    channel they use has either problem (NaN, with the reason in an
+    :class:`~lqrppg.exceptions.EstimationWarning`); :class:`Auto` uses the channels and
+    methods that remain.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_series, T, 3) or (n_clips, T, H, W, 3)
+
+    Returns
+    -------
+    ndarray of shape (n_series, 3), dtype object
+        One string per series and channel (red, green, blue): empty where the channel is
+        usable, else the problem.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lqrppg.baselines import channel_problems
+    >>> rgb = np.random.default_rng(0).uniform(50, 200, (1, 100, 3))
+    >>> rgb[0, :, 1] = 0.0
+    >>> rgb[0, :30, 0] = 255.0
+    >>> for problem in channel_problems(rgb)[0]:
+    ...     print(problem or "usable")
+    the red channel is clipped (30 % of the frames at 255)
+    the green channel is constant (dead, black or saturated)
+    usable
+    """
+    return _problems(spatial_mean(X), _saturation(X))
+
+
 def _check_positive_number(value, name: str) -> float:
     if (
         isinstance(value, bool)
@@ -95,10 +189,12 @@ class BaseRPPG(BaseEstimator):
     """Base class of the unsupervised rPPG estimators.
 
     Subclasses implement ``_extract(rgb, fs, band)`` mapping float64 mean-RGB traces of
-    shape (m, T, 3) (already checked, no degenerate series) to waveforms (m, T). This class
+    shape (m, T, 3) (already checked, no unusable series) to waveforms (m, T). This class
     does the parameter and input validation, the spatial mean of videos, the handling of
-    degenerate series (NaN with an :class:`~lqrppg.exceptions.EstimationWarning`) and the
-    heart rate through :func:`lqrppg.signal.estimate_hr`.
+    series it cannot use (a constant or clipped channel among those the method reads, see
+    :func:`channel_problems`: NaN with an :class:`~lqrppg.exceptions.EstimationWarning`
+    naming the reason) and the heart rate with its quality through
+    :func:`lqrppg.signal.estimate_hr`.
 
     The methods learn nothing from data: ``fit`` only validates and returns ``self``,
     ``predict`` may be called without ``fit`` (the ``requires_fit`` tag is False) and no
@@ -108,8 +204,13 @@ class BaseRPPG(BaseEstimator):
     ----------
     fs : float, default=30.0
         Frame rate in Hz.
-    band : (float, float), default=(0.75, 2.5)
-        Heart-rate band in Hz, ``0 < low < high < fs / 2``.
+    band : (float, float), default=HR_BAND
+        Heart-rate band in Hz, ``0 < low < high < fs / 2`` (40-180 bpm by default, see
+        :data:`lqrppg.signal.HR_BAND`).
+    chain : {"robust", "toolbox"}, default="robust"
+        HR chain of :func:`lqrppg.signal.estimate_hr`; methods that band-pass inside (CHROM,
+        ICA, PBV's signature) use the chain's pass band too, so ``"toolbox"`` gives
+        rPPG-Toolbox's processing throughout.
 
     Examples
     --------
@@ -118,20 +219,23 @@ class BaseRPPG(BaseEstimator):
     True
     """
 
-    #: Channels the method reads (0=R, 1=G, 2=B); a flat one makes the series degenerate.
+    #: Channels the method reads (0=R, 1=G, 2=B); a constant or clipped one makes the
+    #: series unusable.
     _channels: tuple[int, ...] = (0, 1, 2)
     #: Whether the method divides by channel means (then intensities must be >= 0).
     _normalizes: bool = False
 
-    def __init__(self, *, fs: float = 30.0, band=(0.75, 2.5)):
+    def __init__(self, *, fs: float = 30.0, band=HR_BAND, chain: str = "robust"):
         self.fs = fs
         self.band = band
+        self.chain = chain
 
     # -- parameters -----------------------------------------------------------------
     def _check_params(self) -> tuple[float, tuple[float, float]]:
         """Validate the parameters; return ``(fs, band)`` as floats."""
         fs = check_fs(self.fs)
         band = check_band(self.band, fs)
+        check_chain(self.chain)
         self._check_method_params(fs, band)
         return fs, band
 
@@ -161,9 +265,13 @@ class BaseRPPG(BaseEstimator):
     def _length_reason(self, fs: float, band: tuple[float, float]) -> str:
         return ""
 
-    def _degenerate(self, rgb: np.ndarray) -> np.ndarray:
-        """Series whose read channels are flat (dead, black or fully saturated)."""
-        return np.any(is_flat(rgb[:, :, list(self._channels)], axis=1), axis=1)
+    def _unusable(self, problems: np.ndarray) -> np.ndarray:
+        """Per series, the first problem of a channel the method reads ('' if none)."""
+        out = np.full(problems.shape[0], "", dtype=object)
+        for c in reversed(self._channels):
+            has = problems[:, c] != ""
+            out[has] = problems[has, c]
+        return out
 
     # -- estimator API --------------------------------------------------------------
     def fit(self, X, y=None):
@@ -185,6 +293,32 @@ class BaseRPPG(BaseEstimator):
         self._check_X(X, fs, band)
         return self
 
+    def _predict(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """Waveforms (n, T) and, per series, why there is none ('' where there is one)."""
+        check_is_fitted(self)
+        fs, band = self._check_params()
+        rgb = self._check_X(X, fs, band)
+        return self._predict_traces(rgb, _problems(rgb, _saturation(X)), fs, band)
+
+    def _predict_traces(self, rgb, problems, fs, band) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_predict` on checked traces and their :func:`channel_problems`."""
+        out = np.full(rgb.shape[:2], np.nan)
+        reasons = self._unusable(problems)
+        bad = reasons != ""
+        for reason in dict.fromkeys(reasons[bad]):
+            _warn_rows(reasons == reason, type(self).__name__, reason)
+        ok = ~bad
+        if np.any(ok):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[ok] = self._extract(rgb[ok], fs, band)
+        nonfinite = ok & ~np.all(np.isfinite(out), axis=1)
+        if np.any(nonfinite):
+            out[nonfinite] = np.nan
+            reason = "the computation was undefined (e.g. a channel is zero over a window)"
+            reasons[nonfinite] = reason
+            _warn_rows(nonfinite, type(self).__name__, reason)
+        return out, reasons
+
     def predict(self, X) -> np.ndarray:
         """Pulse waveform of each series or clip.
 
@@ -199,40 +333,48 @@ class BaseRPPG(BaseEstimator):
         ndarray of shape (n_series, T), float64
             The method's output signal as the publication defines it (see the class
             docstring for filtering and sign). A series on which the method cannot work
-            (a flat channel, or a non-finite result) is all NaN, with an
-            :class:`~lqrppg.exceptions.EstimationWarning`.
+            (a constant or clipped channel it reads, or a non-finite result) is all NaN,
+            with an :class:`~lqrppg.exceptions.EstimationWarning` that says why.
         """
-        check_is_fitted(self)
+        return self._predict(X)[0]
+
+    def predict_quality(self, X) -> HREstimate:
+        """Heart rate of each series or clip with its SNR and confidence label.
+
+        The waveform from :meth:`predict` goes through
+        :func:`lqrppg.signal.estimate_hr` with ``return_quality=True`` (detrend, band-pass,
+        spectral peak inside ``band`` with the harmonic check, as ``chain`` says).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, T, 3) or (n_clips, T, H, W, 3)
+            Mean RGB traces or video clips.
+
+        Returns
+        -------
+        HREstimate
+            Fields of shape (n_series,): ``hr`` (bpm, NaN where there is no estimate, with
+            an :class:`~lqrppg.exceptions.EstimationWarning`), ``snr`` (dB),
+            ``confidence`` and ``reason`` (why there is no estimate, e.g. which channel is
+            unusable). Use ``.reliable()`` or ``.gated()`` to keep only the estimates above
+            :data:`lqrppg.signal.MIN_SNR`.
+        """
+        wave, reasons = self._predict(X)
         fs, band = self._check_params()
-        rgb = self._check_X(X, fs, band)
-        out = np.full(rgb.shape[:2], np.nan)
-        bad = self._degenerate(rgb)
-        if np.any(bad):
-            _warn_rows(
-                bad,
-                type(self).__name__,
-                "a colour channel it uses is constant (dead, black or saturated)",
-            )
-        ok = ~bad
+        n = wave.shape[0]
+        hr, s = np.full(n, np.nan), np.full(n, np.nan)
+        conf = np.full(n, "none", dtype=object)
+        ok = reasons == ""
         if np.any(ok):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                out[ok] = self._extract(rgb[ok], fs, band)
-        nonfinite = ok & ~np.all(np.isfinite(out), axis=1)
-        if np.any(nonfinite):
-            out[nonfinite] = np.nan
-            _warn_rows(
-                nonfinite,
-                type(self).__name__,
-                "the computation was undefined (e.g. a channel is zero over a window)",
-            )
-        return out
+            est = estimate_hr(wave[ok], fs, band=band, chain=self.chain, return_quality=True)
+            hr[ok], s[ok], conf[ok], reasons[ok] = est
+        return HREstimate(hr, s, conf, reasons)
 
     def predict_hr(self, X) -> np.ndarray:
         """Heart rate of each series or clip, in beats per minute.
 
-        The waveform from :meth:`predict` goes through :func:`lqrppg.signal.estimate_hr`
-        (smoothness-priors detrend, lambda 100; first-order zero-phase Butterworth
-        band-pass over ``band``; spectral peak inside ``band``).
+        The ``hr`` of :meth:`predict_quality`: the waveform from :meth:`predict` through
+        :func:`lqrppg.signal.estimate_hr`.
 
         Parameters
         ----------
@@ -243,15 +385,21 @@ class BaseRPPG(BaseEstimator):
         -------
         ndarray of shape (n_series,), float64
             Heart rate in bpm; NaN, with an :class:`~lqrppg.exceptions.EstimationWarning`,
-            where no estimate can be made.
+            where no estimate can be made. Low-quality estimates are numbers too: see
+            :meth:`predict_quality`.
         """
-        wave = self.predict(X)
-        fs, band = self._check_params()
-        hr = np.full(wave.shape[0], np.nan)
-        ok = np.all(np.isfinite(wave), axis=1)
-        if np.any(ok):
-            hr[ok] = estimate_hr(wave[ok], fs, band=band)
-        return hr
+        return self.predict_quality(X).hr
+
+    def _pass_band(self, fs: float, band: tuple[float, float]) -> tuple[float, float]:
+        """Pass band of the band-pass filters inside a method (CHROM, ICA, PBV's signature).
+
+        ``band`` with ``chain="toolbox"``; with ``"robust"``, the chain's pass band (an
+        octave above the band) reaching an octave below the band too: these filters are
+        steep (order 3), and the evaluation's correction of the attenuation at the band's
+        lower edge knows nothing of them.
+        """
+        lo, hi = chain_pass_band(band, fs, self.chain)
+        return (lo / 2.0, hi) if self.chain == "robust" else (lo, hi)
 
     def _extract(
         self, rgb: np.ndarray, fs: float, band: tuple[float, float]

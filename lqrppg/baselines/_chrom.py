@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import windows
 
-from ..signal import bandpass
+from ..signal import HR_BAND, bandpass
 from ._base import BaseRPPG, _check_int, _check_positive_number
 from ._pos import window_samples
 
@@ -25,7 +25,9 @@ class CHROM(BaseRPPG):
     ``X = 3R - 2G`` and ``Y = 1.5R + G - 1.5B`` are band-passed (zero-phase Butterworth of
     order ``filter_order`` over ``band``) into ``Xf, Yf``, and the window's pulse
     ``S = Xf - alpha * Yf`` with ``alpha = std(Xf) / std(Yf)`` is multiplied by the Hann
-    window and overlap-added into the output.
+    window and overlap-added into the output. The band-pass's pass band is the HR chain's
+    (``chain``): ``band`` itself for ``"toolbox"``, an octave wider on each side for
+    ``"robust"`` (see :func:`lqrppg.signal.filter_pulse`).
 
     Read more in de Haan & Jeanne, "Robust pulse rate from chrominance-based rPPG",
     IEEE Trans. Biomed. Eng. 60(10):2878-2886 (2013).
@@ -34,9 +36,12 @@ class CHROM(BaseRPPG):
     ----------
     fs : float, default=30.0
         Frame rate in Hz.
-    band : (float, float), default=(0.75, 2.5)
-        Pass band in Hz of the in-window filter and the heart-rate band of
-        :meth:`predict_hr`; ``0 < low < high < fs / 2``.
+    band : (float, float), default=HR_BAND
+        Heart-rate band in Hz (40-180 bpm) of :meth:`predict_hr` and, through ``chain``,
+        of the in-window filter; ``0 < low < high < fs / 2``.
+    chain : {"robust", "toolbox"}, default="robust"
+        HR chain of :meth:`predict_hr` (see :func:`lqrppg.signal.estimate_hr`) and of the
+        in-window band-pass.
     window : float, default=1.6
         Window length in seconds; ``ceil(window * fs)`` frames rounded up to an even
         number ``L``. Consecutive windows start ``L / 2`` frames apart (50 % overlap).
@@ -54,9 +59,9 @@ class CHROM(BaseRPPG):
     (fewer than ``L / 2``) are zero, as in rPPG-Toolbox's ``CHROME_DEHAAN`` (which returns
     a shorter signal there).
 
-    The band-pass inside the method attenuates a pulse lying at the lower edge of ``band``
-    (e.g. 45 bpm with the default band), so that its second harmonic can dominate:
-    widen ``band`` (e.g. ``(0.6, 3.3)``) when such low heart rates are expected.
+    With ``chain="toolbox"`` the band-pass inside the method attenuates a pulse lying at the
+    lower edge of ``band``, so that its second harmonic can dominate; the robust chain's
+    wider pass band keeps it.
 
     Sign: as published, ``S`` falls when the skin brightens along the blood-volume-pulse
     colour signature (it rises with blood volume) - the opposite of :class:`GREEN` and
@@ -82,12 +87,14 @@ class CHROM(BaseRPPG):
         self,
         *,
         fs: float = 30.0,
-        band=(0.75, 2.5),
+        band=HR_BAND,
+        chain: str = "robust",
         window: float = 1.6,
         filter_order: int = 3,
     ):
         self.fs = fs
         self.band = band
+        self.chain = chain
         self.window = window
         self.filter_order = filter_order
 
@@ -120,7 +127,10 @@ class CHROM(BaseRPPG):
         xs = 3.0 * cn[:, :, 0] - 2.0 * cn[:, :, 1]
         ys = 1.5 * cn[:, :, 0] + cn[:, :, 1] - 1.5 * cn[:, :, 2]
         xy = bandpass(
-            np.concatenate([xs, ys]).reshape(-1, length), fs, band=band, order=self.filter_order
+            np.concatenate([xs, ys]).reshape(-1, length),
+            fs,
+            band=self._pass_band(fs, band),
+            order=self.filter_order,
         ).reshape(2, n, n_win, length)
         xf, yf = xy[0], xy[1]
         alpha = xf.std(axis=-1, keepdims=True) / yf.std(axis=-1, keepdims=True)

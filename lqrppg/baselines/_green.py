@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..signal import HR_BAND
 from ._base import BaseRPPG
 
 __all__ = ["GREEN"]
@@ -23,9 +24,11 @@ class GREEN(BaseRPPG):
     ----------
     fs : float, default=30.0
         Frame rate in Hz.
-    band : (float, float), default=(0.75, 2.5)
-        Heart-rate band in Hz (45-150 bpm), ``0 < low < high < fs / 2``; used by
+    band : (float, float), default=HR_BAND
+        Heart-rate band in Hz (40-180 bpm), ``0 < low < high < fs / 2``; used by
         :meth:`predict_hr`.
+    chain : {"robust", "toolbox"}, default="robust"
+        HR chain of :meth:`predict_hr` (see :func:`lqrppg.signal.estimate_hr`).
 
     Notes
     -----
@@ -47,9 +50,10 @@ class GREEN(BaseRPPG):
 
     _channels = (1,)
 
-    def __init__(self, *, fs: float = 30.0, band=(0.75, 2.5)):
+    def __init__(self, *, fs: float = 30.0, band=HR_BAND, chain: str = "robust"):
         self.fs = fs
         self.band = band
+        self.chain = chain
 
     def _extract(self, rgb: np.ndarray, fs: float, band: tuple[float, float]) -> np.ndarray:
         return rgb[:, :, 1].copy()

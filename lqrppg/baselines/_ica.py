@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..signal import bandpass, detrend, standardize
+from ..signal import HR_BAND, bandpass, detrend, standardize
 from ._base import BaseRPPG, _check_int, _check_positive_number
 
 __all__ = ["ICA"]
@@ -108,7 +108,8 @@ class ICA(BaseRPPG):
     ``n_components`` independent sources are separated by JADE (as in the paper) or
     FastICA; the source whose normalised power spectrum has the highest peak inside
     ``band`` is kept (or the source of index ``component``) and band-passed (zero-phase
-    Butterworth of order ``filter_order`` over ``band``).
+    Butterworth of order ``filter_order`` over the HR chain's pass band: ``band`` for
+    ``chain="toolbox"``, an octave wider on each side for ``"robust"``).
 
     Read more in Poh, McDuff & Picard, "Non-contact, automated cardiac pulse measurements
     using video imaging and blind source separation", Optics Express 18(10):10762-10774
@@ -119,9 +120,11 @@ class ICA(BaseRPPG):
     ----------
     fs : float, default=30.0
         Frame rate in Hz.
-    band : (float, float), default=(0.75, 2.5)
+    band : (float, float), default=HR_BAND
         Band in Hz for source selection, the output filter and :meth:`predict_hr`;
         ``0 < low < high < fs / 2``.
+    chain : {"robust", "toolbox"}, default="robust"
+        HR chain of :meth:`predict_hr` (see :func:`lqrppg.signal.estimate_hr`).
     n_components : int, default=3
         Number of sources, 1 to 3.
     component : "peak" or int, default="peak"
@@ -147,9 +150,9 @@ class ICA(BaseRPPG):
     the band's peak rather than rPPG-Toolbox's whole-spectrum peak, so that a strong
     out-of-band source is not picked.
 
-    The band-pass inside the method attenuates a pulse lying at the lower edge of ``band``
-    (e.g. 45 bpm with the default band), so that its second harmonic can dominate:
-    widen ``band`` (e.g. ``(0.6, 3.3)``) when such low heart rates are expected.
+    With ``chain="toolbox"`` the band-pass inside the method attenuates a pulse lying at the
+    lower edge of ``band``, so that its second harmonic can dominate; the robust chain's
+    wider pass band keeps it.
 
     A series with a constant channel is returned as NaN with an
     :class:`~lqrppg.exceptions.EstimationWarning`.
@@ -171,7 +174,8 @@ class ICA(BaseRPPG):
         self,
         *,
         fs: float = 30.0,
-        band=(0.75, 2.5),
+        band=HR_BAND,
+        chain: str = "robust",
         n_components: int = 3,
         component="peak",
         algorithm: str = "jade",
@@ -181,6 +185,7 @@ class ICA(BaseRPPG):
     ):
         self.fs = fs
         self.band = band
+        self.chain = chain
         self.n_components = n_components
         self.component = component
         self.algorithm = algorithm
@@ -217,7 +222,7 @@ class ICA(BaseRPPG):
             k = self._select(sources, fs, band) if self.component == "peak" else self.component
             s = sources[k]
             selected[i] = -s if s @ x[1] < 0 else s
-        return bandpass(selected, fs, band=band, order=self.filter_order)
+        return bandpass(selected, fs, band=self._pass_band(fs, band), order=self.filter_order)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

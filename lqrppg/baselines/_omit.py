@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..signal import HR_BAND
 from ._base import BaseRPPG
 
 __all__ = ["OMIT"]
@@ -24,8 +25,10 @@ class OMIT(BaseRPPG):
     ----------
     fs : float, default=30.0
         Frame rate in Hz.
-    band : (float, float), default=(0.75, 2.5)
+    band : (float, float), default=HR_BAND
         Heart-rate band in Hz, ``0 < low < high < fs / 2``; used by :meth:`predict_hr`.
+    chain : {"robust", "toolbox"}, default="robust"
+        HR chain of :meth:`predict_hr` (see :func:`lqrppg.signal.estimate_hr`).
 
     Notes
     -----
@@ -53,9 +56,10 @@ class OMIT(BaseRPPG):
     [72.0]
     """
 
-    def __init__(self, *, fs: float = 30.0, band=(0.75, 2.5)):
+    def __init__(self, *, fs: float = 30.0, band=HR_BAND, chain: str = "robust"):
         self.fs = fs
         self.band = band
+        self.chain = chain
 
     def _extract(self, rgb: np.ndarray, fs: float, band: tuple[float, float]) -> np.ndarray:
         out = np.empty(rgb.shape[:2])

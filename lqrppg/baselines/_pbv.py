@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..signal import bandpass, detrend
+from ..signal import HR_BAND, bandpass, detrend
 from ._base import BaseRPPG
 
 __all__ = ["PBV"]
@@ -28,19 +28,21 @@ class PBV(BaseRPPG):
     ----------
     fs : float, default=30.0
         Frame rate in Hz.
-    band : (float, float), default=(0.75, 2.5)
+    band : (float, float), default=HR_BAND
         Heart-rate band in Hz, ``0 < low < high < fs / 2``; used by :meth:`predict_hr` and
         to estimate the signature.
+    chain : {"robust", "toolbox"}, default="robust"
+        HR chain of :meth:`predict_hr` (see :func:`lqrppg.signal.estimate_hr`).
     signature : {"bandpass", "std"} or array-like of shape (3,), default="bandpass"
         Pulse signature ``p`` (relative pulse amplitudes in R, G, B, normalised to unit
         length). ``"bandpass"`` estimates it from each series as the standard deviations of
-        the mean-normalised channels after detrending and band-passing them to ``band``,
-        i.e. from the pulse's own variation; ``"std"`` uses the standard deviations of the
-        unfiltered mean-normalised channels, as pyVHR and rPPG-Toolbox do (slow intensity
-        drift, common to all channels, then dominates the estimate and can spoil the
-        output); an array gives a fixed signature, as in the paper, which measured it for
-        its camera (e.g. ``[0.33, 0.77, 0.53]``). Fixed values must be non-negative and not
-        all zero.
+        the mean-normalised channels after detrending and band-passing them (over the HR
+        chain's pass band), i.e. from the pulse's own variation; ``"std"`` uses the standard
+        deviations of the unfiltered mean-normalised channels, as pyVHR and rPPG-Toolbox do
+        (slow intensity drift, common to all channels, then dominates the estimate and can
+        spoil the output); an array gives a fixed signature, as in the paper, which measured
+        it for its camera (e.g. ``[0.33, 0.77, 0.53]``). Fixed values must be non-negative
+        and not all zero.
 
     Notes
     -----
@@ -73,9 +75,12 @@ class PBV(BaseRPPG):
 
     _normalizes = True
 
-    def __init__(self, *, fs: float = 30.0, band=(0.75, 2.5), signature="bandpass"):
+    def __init__(
+        self, *, fs: float = 30.0, band=HR_BAND, chain: str = "robust", signature="bandpass"
+    ):
         self.fs = fs
         self.band = band
+        self.chain = chain
         self.signature = signature
 
     def _check_method_params(self, fs: float, band: tuple[float, float]) -> None:
@@ -119,7 +124,7 @@ class PBV(BaseRPPG):
             if fixed is not None:
                 p = fixed
             elif self.signature == "bandpass":
-                p = bandpass(detrend(cn), fs, band=band).std(axis=1)
+                p = bandpass(detrend(cn), fs, band=self._pass_band(fs, band)).std(axis=1)
             else:
                 p = cn.std(axis=1)
             p = p / np.linalg.norm(p)

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..signal import HR_BAND
 from ._base import BaseRPPG, _check_positive_number
 
 __all__ = ["POS"]
@@ -35,8 +36,10 @@ class POS(BaseRPPG):
     ----------
     fs : float, default=30.0
         Frame rate in Hz.
-    band : (float, float), default=(0.75, 2.5)
+    band : (float, float), default=HR_BAND
         Heart-rate band in Hz, ``0 < low < high < fs / 2``; used by :meth:`predict_hr`.
+    chain : {"robust", "toolbox"}, default="robust"
+        HR chain of :meth:`predict_hr` (see :func:`lqrppg.signal.estimate_hr`).
     window : float, default=1.6
         Window length in seconds (the paper's 1.6 s); ``ceil(window * fs)`` frames, at
         least 2. Series must have at least that many frames.
@@ -70,9 +73,12 @@ class POS(BaseRPPG):
 
     _normalizes = True
 
-    def __init__(self, *, fs: float = 30.0, band=(0.75, 2.5), window: float = 1.6):
+    def __init__(
+        self, *, fs: float = 30.0, band=HR_BAND, chain: str = "robust", window: float = 1.6
+    ):
         self.fs = fs
         self.band = band
+        self.chain = chain
         self.window = window
 
     def _check_method_params(self, fs: float, band: tuple[float, float]) -> None:

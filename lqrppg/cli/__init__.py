@@ -62,8 +62,9 @@ def _build_parser() -> argparse.ArgumentParser:
             "Read a video chunk by chunk (memory bounded by the chunk, not the video), crop "
             "the face, extract the pulse with an unsupervised method or a trained LQ-rPPG "
             "model, and print the heart rate of the whole video and of each window with an "
-            "SNR-based confidence (high >= 5 dB, medium >= 0 dB, low < 0 dB). "
-            "Exit codes: 0 success, 1 no heart rate could be estimated, 2 bad input."
+            "SNR-based confidence (high >= 5 dB, medium >= --min-snr, low below: no reliable "
+            "heart rate). A video in which no face is found exits 1 unless --no-face is given. "
+            "Exit codes: 0 success, 1 no reliable heart rate (or no face), 2 bad input."
         ),
     )
     predict.add_argument("video", help="video file (any format OpenCV's FFmpeg reads)")
@@ -99,15 +100,24 @@ def _build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="crop the face (Haar cascade once per second, one median box per chunk, the "
-        "frame centre where none is found); --no-face averages the whole frame",
+        "frame centre in chunks where none is found; no face in any chunk: exit 1); "
+        "--no-face averages the whole frame (e.g. a skin close-up)",
     )
     predict.add_argument(
         "--band",
         nargs=2,
         type=float,
-        default=(45.0, 150.0),
+        default=(40.0, 180.0),
         metavar=("LOW", "HIGH"),
-        help="heart-rate band in bpm (45 150)",
+        help="heart-rate band in bpm (40 180)",
+    )
+    predict.add_argument(
+        "--min-snr",
+        type=float,
+        default=None,
+        metavar="DB",
+        help="SNR in dB below which a heart rate is not reliable and not given (default "
+        "lqrppg.signal.MIN_SNR; --min-snr=-inf gives every estimate)",
     )
     predict.add_argument(
         "--fps", type=float, default=None, help="frame rate, where the container has none"
@@ -194,7 +204,8 @@ def _build_parser() -> argparse.ArgumentParser:
             "predict the pulse with a saved model (clips joined by overlap-add) and/or "
             "unsupervised methods (on the whole recording's face trace), and compare the HR "
             "of each recording (or --window) with the HR of its contact PPG: MAE, RMSE, "
-            "MAPE, Pearson r and SNR with standard errors. "
+            "MAPE, Pearson r and SNR with standard errors over the estimates given (SNR >= "
+            "--min-snr), with the coverage and the error of all estimates. "
             "Exit codes: 0 success, 1 nothing could be scored, 2 bad input."
         ),
     )
@@ -240,9 +251,24 @@ def _build_parser() -> argparse.ArgumentParser:
         "--band",
         nargs=2,
         type=float,
-        default=(45.0, 150.0),
+        default=(40.0, 180.0),
         metavar=("LOW", "HIGH"),
-        help="heart-rate band in bpm (45 150)",
+        help="heart-rate band in bpm (40 180)",
+    )
+    evaluate.add_argument(
+        "--min-snr",
+        type=float,
+        default=None,
+        metavar="DB",
+        help="SNR in dB from which an estimate counts as given (default "
+        "lqrppg.signal.MIN_SNR); the others are declines, counted against the coverage",
+    )
+    evaluate.add_argument(
+        "--reference",
+        choices=["ppg", "device"],
+        default="ppg",
+        help="reference HR: the contact PPG's (ppg, default) or the dataset's own (device: "
+        "UBFC-rPPG ground_truth line 2, PURE pulse rate)",
     )
     evaluate.add_argument("--out", metavar="CSV", help="write the per-recording/window rows")
     evaluate.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -344,6 +370,7 @@ def _dispatch(args) -> int:
             chunk=args.chunk,
             face=args.face,
             band=args.band,
+            min_snr=args.min_snr,
             fps=args.fps,
             out=args.out,
             plot=args.plot,
@@ -392,6 +419,8 @@ def _dispatch(args) -> int:
             window=args.window,
             step=args.step,
             band=args.band,
+            min_snr=args.min_snr,
+            reference=args.reference,
             n_jobs=args.n_jobs,
             cache_dir=args.cache_dir,
             out=args.out,

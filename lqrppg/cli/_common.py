@@ -29,7 +29,7 @@ DATASETS = {
 
 
 #: Unsupervised methods by their command-line name (``lqrppg``, the model, comes on top).
-METHOD_NAMES = ("pos", "chrom", "green", "lgi", "pbv", "ica", "omit")
+METHOD_NAMES = ("pos", "chrom", "green", "lgi", "pbv", "ica", "omit", "auto")
 
 
 class InputError(Exception):
@@ -75,7 +75,7 @@ def check_band_bpm(band, fps: float) -> tuple[float, float]:
         raise InputError(f"--band needs 0 < LOW < HIGH in beats per minute; got {low:g} {high:g}")
     if high <= 10:
         raise InputError(
-            f"--band is in beats per minute (e.g. 45 150); got {low:g} {high:g}, which look "
+            f"--band is in beats per minute (e.g. 40 180); got {low:g} {high:g}, which look "
             f"like Hz: did you mean {60 * low:g} {60 * high:g}?"
         )
     if high / 60.0 >= fps / 2:

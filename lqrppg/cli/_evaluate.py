@@ -15,13 +15,21 @@ memory is bounded by a few recordings, not by the dataset.
   recording (the face crop averaged per frame, the clips joined), as rPPG-Toolbox evaluates
   them: one pass over the video, not one per clip.
 - Heart rate, per recording (default) or per window (``--window S``, advanced by
-  ``--step S``): :func:`lqrppg.signal.estimate_hr` (detrend, band-pass, spectral peak) of
-  the predicted waveform and, the same way, of the contact PPG over the same frames: the
-  reference. SNR of the prediction around the reference HR (:func:`lqrppg.signal.snr`).
+  ``--step S``): :func:`lqrppg.signal.estimate_hr` of the predicted waveform (detrend,
+  band-pass, spectral peak with the harmonic check), with its quality (SNR around the
+  estimate). A prediction counts as given when that SNR is at least ``--min-snr`` (the
+  library's :data:`lqrppg.signal.MIN_SNR` by default); the others are declines.
+- Reference (:func:`lqrppg.metrics.reference_hr`): the HR of the contact PPG over the same
+  frames by the same routine, so a PPG with a strong dicrotic wave is not read at twice its
+  rate. Where the dataset stores its own HR (UBFC-rPPG ``ground_truth.txt`` line 2, PURE's
+  pulse rate) it is reported beside it (``hr_device``), segments where the two differ by
+  more than 5 bpm are named in a warning, and ``--reference device`` scores against it.
+  SNR of the prediction around the reference HR (:func:`lqrppg.signal.snr`).
 - Metrics per method: :func:`lqrppg.metrics.evaluate_hr` (MAE, RMSE, MAPE, Pearson r, SNR,
-  with standard errors over recordings or windows). A prediction without an estimate (NaN)
-  is left out of the method's metrics and counted in its ``n_nan`` column; a recording or
-  window whose contact PPG gives no HR is left out for every method and reported.
+  with standard errors) over the segments given a number, next to their count ``n``, the
+  declines ``n_declined``, the coverage (share given a number) and ``MAE_all``, the error
+  of every estimate with no gate; a recording or window whose reference HR is unknown is
+  left out for every method and reported.
 
 Exit codes: 0 success; 1 no heart rate could be scored; 2 bad arguments or input.
 """
@@ -34,6 +42,7 @@ import warnings
 
 import numpy as np
 
+from ..signal import MIN_SNR
 from ._common import (
     InputError,
     check_band_bpm,
@@ -68,27 +77,46 @@ def _segments(n: int, fs: float, window: float | None, step: float | None):
     return [(s, s + n_win) for s in range(0, n - n_win + 1, n_step)]
 
 
-def evaluate_recording(waveforms: dict, ppg, fs: float, band, segments) -> list[dict]:
-    """Score the waveforms of one recording against its contact PPG, segment by segment.
+def evaluate_recording(
+    waveforms: dict,
+    ppg,
+    fs: float,
+    band,
+    segments,
+    *,
+    device_hr=None,
+    min_snr: float = MIN_SNR,
+    reference: str = "ppg",
+) -> list[dict]:
+    """Score the waveforms of one recording against its reference HR, segment by segment.
 
     Parameters
     ----------
     waveforms : dict of str to ndarray of shape (n_frames,)
         Predicted pulse per method.
     ppg : ndarray of shape (n_frames,)
-        Contact PPG at the frames (the reference).
+        Contact PPG at the frames.
     fs : float
         Frame rate in Hz.
     band : (float, float)
         Heart-rate band in Hz.
     segments : list of (int, int)
         Frame spans ``[start, stop)`` to score.
+    device_hr : ndarray of shape (n_frames,), optional
+        The dataset's own HR at the frames (NaN where unknown).
+    min_snr : float, default=MIN_SNR
+        SNR (dB, around its own estimate) from which a prediction counts as estimated.
+    reference : {"ppg", "device"}, default="ppg"
+        The reference: the contact PPG's HR (:func:`lqrppg.metrics.reference_hr`) or the
+        dataset's own.
 
     Returns
     -------
     list of dict
-        One row per method and segment: ``method``, ``start_s``, ``end_s``, ``hr_true``,
-        ``hr_pred``, ``snr_db`` (NaN where there is no estimate).
+        One row per method and segment: ``method``, ``start_s``, ``end_s``, ``hr_true``
+        (the reference), ``hr_ppg``, ``hr_device``, ``hr_pred`` (every estimate, NaN where
+        none), ``pred_snr_db`` and ``confidence`` (quality around the estimate),
+        ``reliable`` (``pred_snr_db >= min_snr``), ``snr_db`` (SNR around the reference).
 
     Examples
     --------
@@ -98,30 +126,37 @@ def evaluate_recording(waveforms: dict, ppg, fs: float, band, segments) -> list[
     >>> ppg = np.sin(2 * np.pi * 1.2 * t)
     >>> rows = evaluate_recording({"a": np.sin(2 * np.pi * 1.25 * t)}, ppg, 30.0, (0.75, 2.5),
     ...                           [(0, 600)])
-    >>> round(rows[0]["hr_true"], 1), round(rows[0]["hr_pred"], 1)
-    (72.0, 75.0)
+    >>> round(rows[0]["hr_true"], 1), round(rows[0]["hr_pred"], 1), rows[0]["reliable"]
+    (72.0, 75.0, True)
     """
+    from ..metrics import reference_hr
     from ..signal import estimate_hr, filter_pulse, snr
 
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # no estimate is a NaN, counted by the caller
         for start, stop in segments:
-            hr_true = float(estimate_hr(ppg[start:stop], fs, band=band))
+            dev = None if device_hr is None else device_hr[start:stop]
+            ref = reference_hr(ppg[start:stop], fs, device_hr=dev, band=band)
+            hr_true = ref.ppg if reference == "ppg" else ref.device
             for method, wave in waveforms.items():
                 seg = wave[start:stop]
-                hr_pred = float(estimate_hr(seg, fs, band=band))
+                pred = estimate_hr(seg, fs, band=band, return_quality=True)
                 snr_db = math.nan
                 if np.isfinite(hr_true) and np.all(np.isfinite(seg)):
-                    filtered = filter_pulse(seg, fs, band=band)
-                    snr_db = float(snr(filtered, hr_true, fs, band=band))
+                    snr_db = float(snr(filter_pulse(seg, fs, band=band), hr_true, fs, band=band))
                 rows.append(
                     {
                         "method": method,
                         "start_s": start / fs,
                         "end_s": stop / fs,
                         "hr_true": hr_true,
-                        "hr_pred": hr_pred,
+                        "hr_ppg": ref.ppg,
+                        "hr_device": ref.device,
+                        "hr_pred": pred.hr,
+                        "pred_snr_db": pred.snr,
+                        "confidence": pred.confidence,
+                        "reliable": bool(pred.reliable(min_snr)),
                         "snr_db": snr_db,
                     }
                 )
@@ -136,25 +171,32 @@ def _metrics_table(results, methods):
     table = []
     for method in methods:
         rows = results[(results["method"] == method) & np.isfinite(results["hr_true"])]
-        ok = np.isfinite(rows["hr_pred"].to_numpy())
-        entry = {"method": method, "n": int(ok.sum()), "n_nan": int((~ok).sum())}
+        true, pred = rows["hr_true"].to_numpy(), rows["hr_pred"].to_numpy()
+        ok = rows["reliable"].to_numpy(dtype=bool)
+        entry = {
+            "method": method,
+            "n": int(ok.sum()),
+            "n_declined": int((~ok).sum()),
+            "coverage_%": 100.0 * ok.mean() if len(ok) else math.nan,
+        }
+        finite = np.isfinite(pred)
+        if finite.any():
+            entry["MAE_all"] = float(np.mean(np.abs(pred[finite] - true[finite])))
         if ok.sum() >= 2:
             snrs = rows["snr_db"].to_numpy()[ok]
-            m = evaluate_hr(
-                rows["hr_true"].to_numpy()[ok],
-                rows["hr_pred"].to_numpy()[ok],
-                snr=snrs if np.isfinite(snrs).all() else None,
-            )
-            for key in m.index:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # Pearson r of 2 items is NaN, shown as '-'
+                m = evaluate_hr(true[ok], pred[ok], snr=snrs if np.isfinite(snrs).all() else None)
+            for key in m.index.drop("coverage"):
                 entry[key] = m.loc[key, "value"]
                 if key in ("MAE", "RMSE"):
                     entry[f"{key}_se"] = m.loc[key, "std_error"]
         elif ok.sum() == 1:
-            err = abs(rows["hr_pred"].to_numpy()[ok] - rows["hr_true"].to_numpy()[ok])
+            err = abs(pred[ok] - true[ok])
             entry.update(MAE=float(err[0]), RMSE=float(err[0]))
         table.append(entry)
     columns = ["method", "MAE", "MAE_se", "RMSE", "RMSE_se", "MAPE", "Pearson", "SNR", "n"]
-    return pd.DataFrame(table).reindex(columns=[*columns, "n_nan"])
+    return pd.DataFrame(table).reindex(columns=[*columns, "n_declined", "coverage_%", "MAE_all"])
 
 
 def run_evaluate(
@@ -168,7 +210,9 @@ def run_evaluate(
     face: bool = True,
     window: float | None = None,
     step: float | None = None,
-    band=(45.0, 150.0),
+    band=(40.0, 180.0),
+    min_snr: float | None = None,
+    reference: str = "ppg",
     n_jobs: int = 1,
     cache_dir=None,
     out=None,
@@ -187,8 +231,8 @@ def run_evaluate(
 
 
 def _run(
-    dataset, path, model, methods, subjects, size, face, window, step, band, n_jobs,
-    cache_dir, out, verbose,
+    dataset, path, model, methods, subjects, size, face, window, step, band, min_snr,
+    reference, n_jobs, cache_dir, out, verbose,
 ) -> int:  # fmt: skip
     import pandas as pd
 
@@ -213,6 +257,11 @@ def _run(
         raise InputError("--step needs --window (without it each recording is one segment)")
     if n_jobs == 0:
         raise InputError("--n-jobs must not be 0 (1: one process, -1: all cores)")
+    min_snr = MIN_SNR if min_snr is None else float(min_snr)
+    if np.isnan(min_snr):
+        raise InputError("--min-snr must be a number of dB (-inf: keep every estimate)")
+    if reference not in ("ppg", "device"):
+        raise InputError(f"--reference must be ppg or device; got {reference!r}")
     out_path = check_output(out, "--out")
 
     if "lqrppg" in methods:
@@ -259,6 +308,9 @@ def _run(
             n, fs = int(rec.n_frames), float(rec.fps)
             starts = prep.clip_index["start"].to_numpy()[sel]
             ppg = overlap_add(prep.y[sel], starts, n)
+            device = (
+                overlap_add(prep.hr[sel], starts, n) if np.isfinite(prep.hr[sel]).any() else None
+            )
             waves = {}
             traces = None
             for m, name in zip(methods, names, strict=True):
@@ -273,10 +325,20 @@ def _run(
                         [overlap_add(clip_traces[..., c], starts, n) for c in range(3)], -1
                     )
                 with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # a NaN waveform is counted as n_nan
+                    warnings.simplefilter("ignore")  # a NaN waveform is counted as declined
                     waves[name] = METHODS[m](fs=fs, band=band_hz).predict(traces[None])[0]
             segs = _segments(n, fs, window, step)
-            for row in evaluate_recording(waves, ppg, fs, band_hz, segs):
+            scored = evaluate_recording(
+                waves,
+                ppg,
+                fs,
+                band_hz,
+                segs,
+                device_hr=device,
+                min_snr=min_snr,
+                reference=reference,
+            )
+            for row in scored:
                 row.update(recording=rec.recording, subject=rec.subject)
                 rows.append(row)
         if verbose:
@@ -289,8 +351,24 @@ def _run(
         short = summary[summary["n_frames"].notna() & (summary["n_frames"] < window * data.fs)]
         for rec in short.itertuples():
             _warn(f"{rec.recording}: {rec.n_frames} frames, shorter than one --window; not scored")
-    columns = ["method", "recording", "subject", "start_s", "end_s", "hr_true", "hr_pred"]
-    results = pd.DataFrame(rows, columns=[*columns, "snr_db"])
+    columns = ["method", "recording", "subject", "start_s", "end_s", "hr_true", "hr_ppg"]
+    columns += ["hr_device", "hr_pred", "pred_snr_db", "confidence", "reliable", "snr_db"]
+    results = pd.DataFrame(rows, columns=columns)
+    segments = results.drop_duplicates(["recording", "start_s"])
+    if reference == "device" and not np.isfinite(segments["hr_device"].astype(float)).any():
+        raise InputError(f"--reference device: {data.name} has no heart rate of its own")
+    differ = segments[np.abs(segments["hr_ppg"] - segments["hr_device"]) > 5.0]
+    if len(differ):
+        _warn(
+            f"in {len(differ)} of {len(segments)} segments the contact PPG's HR and the "
+            f"dataset's own HR differ by more than 5 bpm (one of the references is wrong "
+            f"there; the reference used is the {reference}'s): "
+            + ", ".join(
+                f"{r.recording} {r.start_s:.0f}-{r.end_s:.0f} s: {r.hr_ppg:.1f} vs "
+                f"{r.hr_device:.1f}"
+                for r in differ[:5].itertuples()
+            )
+        )
     no_ref = results.loc[~np.isfinite(results["hr_true"].astype(float))]
     if len(no_ref):
         spans = no_ref.drop_duplicates(["recording", "start_s"])
@@ -306,7 +384,12 @@ def _run(
         print(f"per-{'window' if window else 'recording'} results: {out_path.resolve()}")
     table = _metrics_table(results, names)
     unit = f"{window:g} s windows" if window is not None else "recordings"
-    print(f"\nheart-rate metrics over {unit} (MAE, RMSE in bpm; MAPE in %; SNR in dB):")
+    print(
+        f"\nheart-rate metrics over {unit} given a number (SNR around the estimate >= "
+        f"{min_snr:g} dB; MAE, RMSE in bpm; MAPE in %; SNR around the reference in dB); "
+        "n_declined: segments without one, coverage_%: share with one, MAE_all: every "
+        "estimate, declined or not:"
+    )
     print(table.to_string(index=False, na_rep="-", float_format="{:.2f}".format))
     print(f"done in {time.perf_counter() - t0:.1f} s")
     return 0 if (table["n"] > 0).any() else 1

@@ -11,7 +11,9 @@ Method (``--method``)
     shipped with the package (:meth:`lqrppg.LQRPPGRegressor.pretrained`; trained on
     synthetic videos only, see its model card); each chunk's face crops are resized to the
     model's input size and cut into clips of its length, whose waveforms are joined by
-    overlap-add. ``--method pos`` (or another unsupervised method) needs no model.
+    overlap-add. ``--method pos`` (or another unsupervised method) needs no model;
+    ``--method auto`` (:class:`lqrppg.baselines.Auto`) picks, chunk by chunk, the usable
+    colour channel or method with the best SNR.
 Chunk length (``--chunk``)
     30 s by default, shortened so that one chunk of decoded RGB frames stays within 192 MiB
     (7.2 s at 640x480 and 30 fps; 30 s up to about 320x240), but never shorter than 5 s nor
@@ -30,21 +32,27 @@ Face crop (``--face``, the default)
     or spurious detection does not move it, and a face that moves over minutes is followed
     chunk after chunk. Detection at one frame per second costs about 2 % of a decode at
     640x480. A chunk with no face on any of its detection frames is cropped to the centred
-    square of the frame instead, and a warning names those chunks. The face crop matters for
-    the unsupervised methods: they average the crop, and background pixels carry no pulse.
+    square of the frame instead, and a warning names those chunks. When no chunk has a face,
+    the command stops with exit code 1: what it would measure is not a face (pass
+    ``--no-face`` for a skin close-up or a fingertip video). The face crop matters for the
+    unsupervised methods: they average the crop, and background pixels carry no pulse.
 Heart rate
     The whole-video HR is :func:`lqrppg.signal.estimate_hr` of the joined waveform (detrend,
-    band-pass, spectral peak). The per-window table runs :func:`lqrppg.signal.hr_windowed`
+    band-pass, spectral peak with the harmonic check) with its quality
+    (``return_quality=True``). The per-window table runs :func:`lqrppg.signal.hr_windowed`
     on the detrended, band-passed waveform, in windows of ``--window`` seconds advanced by
     ``--step`` seconds (default: the window, so windows tile the video).
-Confidence
-    The SNR (dB) of each window around its own HR estimate (:func:`lqrppg.signal.snr`:
-    power within +-6 bpm of the HR and of its second harmonic against the rest of the band),
-    labelled ``high`` at 5 dB or more, ``medium`` from 0 to 5 dB and ``low`` below 0 dB. The
-    0 dB line is chance: in 10 s windows of white noise the spectral peak scores below
-    -1.4 dB in 95 % and below -0.7 dB in 99 % of windows. On synthetic videos with mild
-    motion, windows at 5 dB or more were within 2 bpm of the truth. It is a heuristic, not a
-    calibrated probability: periodic motion or flicker in the band can score high too.
+Confidence and the reliability gate
+    The SNR (dB) of the waveform around each HR estimate (:func:`lqrppg.signal.snr`: power
+    within +-6 bpm of the HR and of its second harmonic against the rest of the band),
+    labelled by :func:`lqrppg.signal.confidence_label`: ``high`` at 5 dB or more,
+    ``medium`` from :data:`lqrppg.signal.MIN_SNR` (0 dB) and ``low`` below. Below
+    ``--min-snr`` (default ``MIN_SNR``) an estimate is not reliable: the whole-video line
+    says "no reliable heart rate" and the command exits 1; windows show no HR. The 0 dB line
+    is chance level: on white noise, windows of 2, 10 and 30 s reach it in at most 0.1 % of
+    cases, and on the oximetry windows of docs/benchmarks/oximetry_phone_cam.md no estimate
+    at or above it is more than 25 % off. It is a heuristic, not a calibrated probability:
+    periodic motion or flicker in the band can score high too.
 
 Exit codes: 0 success; 1 the video was processed but no heart rate could be estimated;
 2 bad arguments or an unusable input (missing or unreadable video, clip too short, model
@@ -60,9 +68,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS
+from ..baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS, Auto
 from ..exceptions import EstimationWarning
-from ..signal import estimate_hr, filter_pulse, hr_windowed, snr
+from ..signal import (
+    CONFIDENCE_THRESHOLDS,
+    MIN_SNR,
+    confidence_label,
+    estimate_hr,
+    filter_pulse,
+    hr_windowed,
+)
 from ..video import (
     FaceCropper,
     FaceNotFoundWarning,
@@ -81,35 +96,16 @@ from ._common import (
     print_warning,
 )
 
-__all__ = ["CONFIDENCE_THRESHOLDS", "METHODS", "confidence_label", "run_predict"]
+__all__ = ["METHODS", "run_predict"]
 
 #: Unsupervised methods by their command-line name; "lqrppg" (the trained model) is extra.
-METHODS = dict(zip(METHOD_NAMES, (POS, CHROM, GREEN, LGI, PBV, ICA, OMIT), strict=True))
-#: (lowest SNR in dB, label), best first; below the last threshold the label is "low".
-CONFIDENCE_THRESHOLDS = ((5.0, "high"), (0.0, "medium"))
+METHODS = dict(zip(METHOD_NAMES, (POS, CHROM, GREEN, LGI, PBV, ICA, OMIT, Auto), strict=True))
 
 _CHUNK_BYTES = 192 * 2**20  # decoded RGB frames per chunk
 _MAX_CHUNK_S = 30.0
 _MIN_CHUNK_S = 5.0
 _MAX_OVERLAP_S = 2.0
 _PLOT_SECONDS = 60.0
-
-
-def confidence_label(snr_db: float) -> str:
-    """Confidence label of a heart-rate estimate from its SNR in dB.
-
-    Examples
-    --------
-    >>> from lqrppg.cli._predict import confidence_label
-    >>> confidence_label(7.2), confidence_label(1.0), confidence_label(-3.0)
-    ('high', 'medium', 'low')
-    """
-    if np.isnan(snr_db):
-        return "none"
-    for low, label in CONFIDENCE_THRESHOLDS:
-        if snr_db >= low:
-            return label
-    return "low"
 
 
 def _err(message: str) -> None:
@@ -276,7 +272,8 @@ def run_predict(
     step: float | None = None,
     chunk: float | None = None,
     face: bool = True,
-    band=(45.0, 150.0),
+    band=(40.0, 180.0),
+    min_snr: float | None = None,
     fps: float | None = None,
     out: str | None = None,
     plot: str | None = None,
@@ -287,14 +284,17 @@ def run_predict(
     in beats per minute. Returns the process exit code (0, 1 or 2, see the module notes).
     """
     try:
-        return _run(video, method, model, window, step, chunk, face, band, fps, out, plot)
+        return _run(video, method, model, window, step, chunk, face, band, min_snr, fps, out, plot)
     except InputError as exc:
         _err(str(exc))
         return 2
 
 
-def _run(video, method, model_path, window, step, chunk, face, band, fps, out, plot) -> int:
+def _run(video, method, model_path, window, step, chunk, face, band, min_snr, fps, out, plot):
     t0 = time.perf_counter()
+    min_snr = MIN_SNR if min_snr is None else float(min_snr)
+    if np.isnan(min_snr):
+        raise InputError("--min-snr must be a number of dB (-inf: every estimate)")
     if method is None:
         method = "lqrppg"
     if method != "lqrppg" and model_path is not None:
@@ -386,7 +386,7 @@ def _run(video, method, model_path, window, step, chunk, face, band, fps, out, p
             f"face: found on {transform.n_found} of {transform.n_detection_frames} detection "
             "frames (Haar cascade once per second, one median box per chunk)"
         )
-        if transform.fallback_chunks:
+        if transform.fallback_chunks and transform.n_found > 0:
             spans = ", ".join(
                 f"{result.starts[k] / rate:.1f}-"
                 f"{min(n, result.starts[k] + result.chunk_frames) / rate:.1f} s"
@@ -419,25 +419,39 @@ def _run(video, method, model_path, window, step, chunk, face, band, fps, out, p
         )
     if n_win < 8:
         raise InputError(f"--window {window:g} s is only {n_win} frames; use a longer window")
+    if isinstance(transform, _ChunkFaceCrop) and transform.n_found == 0:
+        _err(
+            f"no face found in any of the {transform.n_chunks} chunks "
+            f"({transform.n_detection_frames} detection frames): no heart rate is measured "
+            "from a video without a face; pass --no-face to average the whole frame (a skin "
+            "close-up, a fingertip on the lens)"
+        )
+        return 1
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EstimationWarning)  # NaN is reported as "no estimate"
-        hr = float(estimate_hr(wave, rate, band=band_hz))
+        quality = estimate_hr(wave, rate, band=band_hz, return_quality=True)
         filtered = filter_pulse(wave, rate, band=band_hz)
-        hr_snr = float(snr(filtered, hr, rate, band=band_hz)) if np.isfinite(hr) else np.nan
-        table = _window_table(filtered, rate, window, step, band_hz)
+        table = _window_table(filtered, rate, window, step, band_hz, min_snr)
+    hr = quality.gated(min_snr)
 
     if np.isfinite(hr):
         print(
-            f"\nheart rate (whole video): {hr:.1f} bpm, SNR {hr_snr:.1f} dB, confidence "
-            f"{confidence_label(hr_snr)}"
+            f"\nheart rate (whole video): {hr:.1f} bpm, SNR {quality.snr:.1f} dB, confidence "
+            f"{quality.confidence}"
+        )
+    elif np.isfinite(quality.hr):
+        print(
+            f"\nheart rate (whole video): no reliable heart rate (SNR {quality.snr:.1f} dB "
+            f"around the spectral peak, below --min-snr {min_snr:g} dB)"
         )
     else:
-        print("\nheart rate (whole video): no estimate (no spectral peak inside the band)")
+        print(f"\nheart rate (whole video): no estimate ({quality.reason})")
     thresholds = ", ".join(f"{label} >= {low:g} dB" for low, label in CONFIDENCE_THRESHOLDS)
     print(
         f"\nper-window heart rate ({window:g} s windows every {step:g} s; confidence from "
-        f"the SNR around each window's HR: {thresholds}, else low):"
+        f"the SNR around each window's HR: {thresholds}, else low; no HR below --min-snr "
+        f"{min_snr:g} dB):"
     )
     print(table.to_string(index=False, na_rep="-", float_format="{:.1f}".format))
 
@@ -451,24 +465,19 @@ def _run(video, method, model_path, window, step, chunk, face, band, fps, out, p
     return 0 if np.isfinite(hr) else 1
 
 
-def _window_table(filtered: np.ndarray, fs: float, window: float, step: float, band):
+def _window_table(filtered: np.ndarray, fs: float, window: float, step: float, band, min_snr):
     import pandas as pd
 
-    times, hrs = hr_windowed(filtered, fs, window, step, band=band)
+    times, quality = hr_windowed(filtered, fs, window, step, band=band, return_quality=True)
     n_win = round(window * fs)
     starts = np.rint(times * fs - n_win / 2).astype(int)  # hr_windowed gives the centres
-    snrs = np.full(hrs.shape, np.nan)
-    ok = np.isfinite(hrs)
-    if ok.any():
-        segments = np.stack([filtered[s : s + n_win] for s in starts[ok]])
-        snrs[ok] = snr(segments, hrs[ok], fs, band=band)
     return pd.DataFrame(
         {
             "start_s": starts / fs,
             "end_s": (starts + n_win) / fs,
-            "hr_bpm": hrs,
-            "snr_db": snrs,
-            "confidence": [confidence_label(v) for v in snrs],
+            "hr_bpm": quality.gated(min_snr),
+            "snr_db": quality.snr,
+            "confidence": [confidence_label(v) for v in quality.snr],
         }
     )
 

@@ -25,7 +25,7 @@ __all__ = ["preprocess_dataset"]
 
 #: Bumped whenever the output of the preprocessing changes for the same parameters, so that
 #: old cache entries are no longer found.
-_CACHE_VERSION = 3
+_CACHE_VERSION = 4
 #: Seconds of contact PPG after the last frame (or before the first) above which the
 #: recording is reported "partial": labels beyond the video cannot be used.
 _LABEL_BEYOND_S = 1.0
@@ -185,6 +185,10 @@ def _empty(cfg: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
+def _no_hr(cfg: dict) -> np.ndarray:
+    return np.empty((0, cfg["chunk_length"]), np.float32)
+
+
 def _compute(rec: Recording, cfg: dict) -> dict:
     raise_errors = cfg["on_error"] == "raise"
     try:
@@ -195,10 +199,17 @@ def _compute(rec: Recording, cfg: dict) -> dict:
         X, y, starts = _empty(cfg)
         row = _row(rec, status="skipped", reason=f"cannot read the recording: {exc}")
         # A missing or unreadable file may be fixed without changing the others' stamps.
-        return {"X": X, "y": y, "starts": starts, "row": row, "cacheable": False}
+        return {"X": X, "y": y, "hr": _no_hr(cfg), "starts": starts, "row": row, "cacheable": False}
 
     frames, ppg = data.frames, data.ppg
     n_frames, length = frames.shape[0], cfg["chunk_length"]
+    # The dataset's own heart rate at each frame (UBFC-rPPG, PURE), NaN where it has none.
+    device_hr = data.get("hr")
+    device_hr = (
+        np.full(n_frames, np.nan, np.float32)
+        if device_hr is None
+        else np.asarray(device_hr, dtype=np.float32)
+    )
     base = {"n_frames": n_frames, "fps": float(data.fs)}
     incomplete = _incomplete(data)
     if n_frames < length:
@@ -212,7 +223,7 @@ def _compute(rec: Recording, cfg: dict) -> dict:
             reason=f"{n_frames} frames, fewer than chunk_length={length}",
             **base,
         )
-        return {"X": X, "y": y, "starts": starts, "row": row, "cacheable": True}
+        return {"X": X, "y": y, "hr": _no_hr(cfg), "starts": starts, "row": row, "cacheable": True}
 
     # The clip plan: cut_clips over frame indices gives every clip's frames.
     plan = cut_clips(
@@ -275,7 +286,8 @@ def _compute(rec: Recording, cfg: dict) -> dict:
         reason=reason,
         **base,
     )
-    return {"X": X, "y": y, "starts": starts[keep], "row": row, "cacheable": True}
+    hr = device_hr[index[keep]] if len(keep) else _no_hr(cfg)
+    return {"X": X, "y": y, "hr": hr, "starts": starts[keep], "row": row, "cacheable": True}
 
 
 def _save(path: Path, result: dict) -> None:
@@ -287,6 +299,7 @@ def _save(path: Path, result: dict) -> None:
                 fh,
                 X=result["X"],
                 y=result["y"],
+                hr=result["hr"],
                 starts=result["starts"],
                 row=np.array(json.dumps(result["row"])),
             )
@@ -302,6 +315,7 @@ def _load(path: Path) -> dict | None:
             out = {
                 "X": npz["X"],
                 "y": npz["y"],
+                "hr": npz["hr"],
                 "starts": npz["starts"],
                 "row": json.loads(str(npz["row"])),
             }
@@ -448,6 +462,9 @@ def preprocess_dataset(
         - ``X``: ndarray (n_clips, chunk_length, h, w, 3), float32 (uint8 with
           ``normalize=None``).
         - ``y``: ndarray (n_clips, chunk_length) float32, the contact PPG at the frames.
+        - ``hr``: ndarray (n_clips, chunk_length) float32, the dataset's own heart rate in
+          bpm at the frames (UBFC-rPPG's ``ground_truth.txt`` line 2, PURE's pulse rate),
+          NaN where the dataset has none.
         - ``groups``: ndarray (n_clips,) str, subject of each clip (for ``GroupKFold``).
         - ``clip_index``: DataFrame, one row per clip: ``recording``, ``subject``, ``start``
           (first frame of the clip in its recording).
@@ -579,11 +596,13 @@ def _assemble(recordings, results, name, fs, chunk_length, size, params, cache_p
     if made:
         X = np.concatenate([res["X"] for res in made])
         y = np.concatenate([res["y"] for res in made])
+        hr = np.concatenate([res["hr"] for res in made])
     else:
         hw = size if size is not None else (0, 0)
         dtype = np.uint8 if params["normalize"] is None else np.float32
         X = np.empty((0, chunk_length, *hw, 3), dtype)
         y = np.empty((0, chunk_length), np.float32)
+        hr = np.empty((0, chunk_length), np.float32)
     counts = [len(res["X"]) for res in results]
     clip_index = pd.DataFrame(
         {
@@ -615,6 +634,7 @@ def _assemble(recordings, results, name, fs, chunk_length, size, params, cache_p
     return Bunch(
         X=X,
         y=y,
+        hr=hr,
         groups=np.asarray(clip_index["subject"], dtype=str),
         clip_index=clip_index,
         summary=summary,

@@ -193,32 +193,50 @@ def hr_pearson(hr_true, hr_pred, *, return_std_error: bool = False, nan_policy: 
 
 
 def evaluate_hr(hr_true, hr_pred, *, snr=None, nan_policy: str = "raise") -> pd.DataFrame:
-    """All HR metrics with standard errors in one table.
+    """All HR metrics with standard errors in one table, with the coverage.
 
     Parameters
     ----------
     hr_true, hr_pred : array-like of shape (n,)
-        Reference and estimated heart rates in bpm, one per clip or video.
+        Reference and estimated heart rates in bpm, one per clip or video. NaN in
+        ``hr_pred`` marks an item with no estimate (declined).
     snr : array-like of shape (n,), optional
         Per-clip SNR in dB (e.g. from :func:`lqrppg.signal.snr`); adds an SNR row (mean and
-        its standard error).
+        its standard error) over the scored clips.
     nan_policy : {"raise", "omit"}, default="raise"
-        NaN predictions: raise, or leave them out (with a warning); the table's ``n``
-        column always tells how many clips were scored.
+        NaN predictions: raise, or leave them out of the error metrics (with a warning) and
+        count them against the coverage.
 
     Returns
     -------
     DataFrame
-        Index ``MAE``, ``RMSE``, ``MAPE``, ``Pearson`` (and ``SNR``), columns ``value``,
-        ``std_error``, ``unit``, ``n``.
+        Index ``MAE``, ``RMSE``, ``MAPE``, ``Pearson`` (and ``SNR``) over the estimated
+        items, then ``coverage``: the share of items with an estimate in % (standard error
+        ``100 sqrt(p (1 - p) / n)``; its ``n`` is the number of items, the others' the
+        number estimated). Columns ``value``, ``std_error``, ``unit``, ``n``. With
+        ``nan_policy="omit"`` and no estimate at all, the error metrics are NaN and the
+        coverage 0 %: a method that declines everything is reported, not an error.
 
     Examples
     --------
+    >>> import numpy as np
     >>> from lqrppg.metrics import evaluate_hr
     >>> table = evaluate_hr([60, 70, 80, 90], [62, 69, 81, 88])
     >>> float(table.loc["MAE", "value"]), int(table.loc["MAE", "n"])
     (1.5, 4)
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     table = evaluate_hr([60, 70, 80, 90], [62, np.nan, 81, np.nan], nan_policy="omit")
+    >>> float(table.loc["MAE", "value"]), float(table.loc["coverage", "value"])
+    (1.5, 50.0)
     """
+    if nan_policy == "omit":
+        p_arr = np.asarray(hr_pred)
+        if p_arr.dtype.kind == "f" and p_arr.size and np.all(np.isnan(p_arr)):
+            # Check everything else on a fake estimate, then report the empty result.
+            _check_pair(hr_true, np.zeros(p_arr.shape), nan_policy="raise")
+            return _empty_table(p_arr.size, with_snr=snr is not None)
     t, p, kept = _check_pair(hr_true, hr_pred, nan_policy=nan_policy)
     rows = {
         "MAE": (*hr_mae(t, p, return_std_error=True), "bpm"),
@@ -237,6 +255,24 @@ def evaluate_hr(hr_true, hr_pred, *, snr=None, nan_policy: str = "raise") -> pd.
         rows["SNR"] = (float(finite.mean()), _se(finite), "dB")
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=["value", "std_error", "unit"])
     frame["n"] = t.size
+    frame.loc["coverage"] = [*_coverage(kept), "%", kept.size]
+    return frame
+
+
+def _coverage(kept: np.ndarray) -> tuple[float, float]:
+    share = float(kept.mean())
+    return 100.0 * share, 100.0 * float(np.sqrt(share * (1.0 - share) / kept.size))
+
+
+def _empty_table(n_items: int, *, with_snr: bool) -> pd.DataFrame:
+    units = {"MAE": "bpm", "RMSE": "bpm", "MAPE": "%", "Pearson": ""}
+    if with_snr:
+        units["SNR"] = "dB"
+    frame = pd.DataFrame(
+        {"value": np.nan, "std_error": np.nan, "unit": list(units.values()), "n": 0},
+        index=list(units),
+    )
+    frame.loc["coverage"] = [0.0, 0.0, "%", n_items]
     return frame
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.metrics import make_scorer
 
 from ..exceptions import EstimationWarning
-from ..signal import estimate_hr
+from ..signal import HR_BAND, estimate_hr
 from ..signal._validation import check_band, check_fs
 from ._hr_metrics import hr_mae, hr_mape, hr_rmse
 
@@ -30,7 +30,7 @@ def _as_hr(values, *, fs, band, method, name):
 
 
 def hr_error_from_waveforms(
-    y_true, y_pred, *, fs: float, band=(0.75, 2.5), method: str = "fft", metric: str = "mae"
+    y_true, y_pred, *, fs: float, band=HR_BAND, method: str = "fft", metric: str = "mae"
 ) -> float:
     """HR error between reference and predicted waveforms (or heart rates).
 
@@ -44,7 +44,7 @@ def hr_error_from_waveforms(
     y_true, y_pred : array-like of shape (n_clips, T) or (n_clips,)
     fs : float
         Sampling rate of the waveforms in Hz.
-    band : (float, float), default=(0.75, 2.5)
+    band : (float, float), default=HR_BAND
     method : {"fft", "peaks"}, default="fft"
     metric : {"mae", "rmse", "mape"}, default="mae"
 
@@ -86,7 +86,7 @@ def hr_error_from_waveforms(
     return float(_METRICS[metric](hr_true, hr_pred))
 
 
-def make_hr_scorer(metric: str = "mae", *, fs: float = 30.0, band=(0.75, 2.5), method: str = "fft"):
+def make_hr_scorer(metric: str = "mae", *, fs: float = 30.0, band=HR_BAND, method: str = "fft"):
     """A scikit-learn scorer rating predicted waveforms by their HR error (negated).
 
     Use the returned object as ``scoring=`` in ``GridSearchCV`` or ``cross_val_score``
@@ -99,7 +99,7 @@ def make_hr_scorer(metric: str = "mae", *, fs: float = 30.0, band=(0.75, 2.5), m
     metric : {"mae", "rmse", "mape"}, default="mae"
     fs : float, default=30.0
         Sampling rate in Hz.
-    band : (float, float), default=(0.75, 2.5)
+    band : (float, float), default=HR_BAND
     method : {"fft", "peaks"}, default="fft"
 
     Returns

@@ -9,7 +9,100 @@ from scipy import linalg, signal
 
 from ._validation import check_band, check_fs, check_signal
 
-__all__ = ["bandpass", "detrend", "diff_normalize", "filter_pulse", "standardize"]
+__all__ = [
+    "CHAINS",
+    "HR_BAND",
+    "bandpass",
+    "chain_gain",
+    "chain_lambda",
+    "chain_pass_band",
+    "check_chain",
+    "detrend",
+    "diff_normalize",
+    "filter_pulse",
+    "standardize",
+]
+
+HR_BAND = (40.0 / 60.0, 180.0 / 60.0)
+"""Default heart-rate band in Hz, ``(2/3, 3.0)``: 40-180 bpm.
+
+Real resting rates go below 45 bpm (the oximetry_phone_cam windows reach 43.6 bpm; the
+former 45-150 bpm band declined 3 of its 198 windows for GREEN, 4 with the robust chain,
+none with 40-180), and
+pulses up to 180 bpm were declined or read wrong above 150. The harmonic check of
+:func:`hr_fft` makes the low edge safe. The cost, measured on synthetic videos with heart
+rates of 45-150 bpm: fewer estimates reach :data:`MIN_SNR` (141 of 180 with mild motion,
+157 with 45-150) and with moderate motion slow head motion lands in 40-45 bpm (6 of 91
+estimates given were wrong, 2 of 102 with 45-150). See docs/benchmarks/hr_chain.md; narrow
+``band`` when the rates to expect are known.
+"""
+CHAINS = ("robust", "toolbox")
+"""HR chains: ``"robust"`` (the default) and ``"toolbox"`` (rPPG-Toolbox's evaluation)."""
+
+
+def check_chain(chain) -> str:
+    """Return ``chain`` if it names an HR chain, or raise ``ValueError``."""
+    if not isinstance(chain, str) or chain not in CHAINS:
+        raise ValueError(f"chain must be one of {CHAINS}; got {chain!r}")
+    return chain
+
+
+def chain_pass_band(band, fs: float, chain: str = "robust") -> tuple[float, float]:
+    """Pass band (Hz) of the filter that precedes the HR search over ``band``.
+
+    ``"toolbox"``: the search band itself (rPPG-Toolbox). ``"robust"``: the band's lower
+    edge, and an octave above its upper edge (capped halfway between the upper edge and the
+    Nyquist rate), so that the second harmonic of a pulse anywhere in the band passes. The
+    lower edge stays where it is: below the band the spectrum of camera traces is dominated
+    by motion and light changes, which the filter's roll-off keeps from the lowest rates of
+    the band (widening it downwards made more synthetic videos with motion come out wrong);
+    the attenuation it causes at the lower edge is undone where it matters, in the harmonic
+    check (see :func:`hr_fft` and :func:`estimate_hr`).
+    """
+    fs = check_fs(fs)
+    low, high = check_band(band, fs)
+    if check_chain(chain) == "toolbox":
+        return low, high
+    return low, min(2.0 * high, 0.5 * (high + fs / 2.0))
+
+
+def chain_lambda(detrend_lambda, band, fs: float, chain: str = "robust") -> float | None:
+    """The detrending parameter of a chain (``"auto"`` resolved), or None for no detrending.
+
+    ``"auto"``: for ``"toolbox"``, ``100 * (fs / 30) ** 2`` (rPPG-Toolbox's 100 at 30 Hz,
+    the same cut-off frequency at any rate); for ``"robust"``, the lambda whose cut-off
+    (half amplitude, ``fs / (2 pi sqrt(lambda))``) is an octave below the band's lower
+    edge, so the detrender attenuates a pulse at that edge by 6 % only (rPPG-Toolbox's,
+    at 0.48 Hz, by 21 % at 40 bpm).
+    """
+    if isinstance(detrend_lambda, str):
+        if detrend_lambda != "auto":
+            raise ValueError(
+                f"detrend_lambda must be a positive number, 'auto' or None; got {detrend_lambda!r}"
+            )
+        if check_chain(chain) == "toolbox":
+            return 100.0 * (fs / 30.0) ** 2
+        f_cut = check_band(band, check_fs(fs))[0] / 2.0
+        return (fs / (2.0 * np.pi * f_cut)) ** 2
+    return detrend_lambda
+
+
+def chain_gain(freqs, fs: float, pass_band, lam: float | None, order: int) -> np.ndarray:
+    """Power gain of the detrend + zero-phase band-pass of a chain at ``freqs`` (Hz).
+
+    The band-pass applied forwards and backwards has the power gain ``|H|**4`` of its
+    Butterworth response ``H``; the smoothness-priors detrender the amplitude gain
+    ``a / (1 + a)`` with ``a = lam**2 * (2 sin(pi f / fs))**4`` (the frequency response of
+    ``I - (I + lam**2 D2'D2)**-1`` away from the ends), squared.
+    """
+    freqs = np.asarray(freqs, dtype=np.float64)
+    sos = signal.butter(int(order), list(pass_band), btype="bandpass", fs=fs, output="sos")
+    _, h = signal.sosfreqz(sos, worN=freqs, fs=fs)
+    gain = np.abs(h) ** 4
+    if lam is not None:
+        a = lam**2 * (2.0 * np.sin(np.pi * freqs / fs)) ** 4
+        gain = gain * (a / (1.0 + a)) ** 2
+    return gain
 
 
 @lru_cache(maxsize=32)
@@ -134,7 +227,13 @@ def bandpass(x, fs: float, band=(0.75, 2.5), order: int = 1) -> np.ndarray:
 
 
 def filter_pulse(
-    x, fs: float, *, band=(0.75, 2.5), detrend_lambda: float | str | None = "auto", order: int = 1
+    x,
+    fs: float,
+    *,
+    band=HR_BAND,
+    detrend_lambda: float | str | None = "auto",
+    order: int = 1,
+    chain: str = "robust",
 ) -> np.ndarray:
     """Detrend and band-pass a pulse waveform: the filtering step of :func:`estimate_hr`.
 
@@ -143,18 +242,35 @@ def filter_pulse(
     x : array-like of shape (T,) or (n_signals, T)
     fs : float
         Sampling rate in Hz.
-    band : (float, float), default=(0.75, 2.5)
-        Pass band in Hz.
+    band : (float, float), default=HR_BAND
+        Heart-rate band in Hz (40-180 bpm by default, see :data:`HR_BAND`). The filter's
+        pass band is this band for ``chain="toolbox"``; for ``chain="robust"`` its upper
+        edge is an octave higher (see Notes).
     detrend_lambda : float, "auto" or None, default="auto"
-        Smoothness-priors parameter of :func:`detrend`; None skips detrending. ``"auto"``
-        is ``100 * (fs / 30) ** 2``: rPPG-Toolbox's 100 at 30 Hz, and the same cut-off
-        frequency (about ``0.189 * fs / sqrt(lambda)``, 0.57 Hz) at any other rate.
+        Smoothness-priors parameter of :func:`detrend`; None skips detrending. ``"auto"``:
+        for ``"toolbox"``, ``100 * (fs / 30) ** 2`` (rPPG-Toolbox's 100 at 30 Hz, the same
+        cut-off at any rate); for ``"robust"``, the lambda whose cut-off is an octave below
+        the band's lower edge.
     order : int, default=1
         Butterworth order of :func:`bandpass`.
+    chain : {"robust", "toolbox"}, default="robust"
+        ``"toolbox"`` is rPPG-Toolbox's evaluation filter (for comparison with published
+        numbers).
 
     Returns
     -------
     ndarray of the shape of ``x``, float64
+
+    Notes
+    -----
+    The first-order zero-phase band-pass halves the amplitude at its edges. With the
+    toolbox chain, the second harmonic of a pulse near the upper edge is cut, and a pulse
+    just above the lower edge with a strong dicrotic wave (hence a strong second harmonic)
+    has more power at twice its rate than at its rate. The robust chain's pass band reaches
+    an octave above the band, so harmonics pass; at the lower edge the pulse is still
+    attenuated (to 0.47 of its amplitude at 40 bpm), and :func:`estimate_hr` undoes that
+    attenuation in its harmonic check rather than widening the filter, which would let in
+    the motion and light changes that dominate camera traces below the band.
 
     Examples
     --------
@@ -162,18 +278,14 @@ def filter_pulse(
     >>> from lqrppg.signal import filter_pulse
     >>> t = np.arange(600) / 30.0
     >>> y = filter_pulse(np.sin(2 * np.pi * 1.2 * t) + 0.5 * t, 30.0)
-    >>> bool(abs(y.mean()) < 0.05 and 0.5 < y.std() < 1.0)
+    >>> bool(abs(y.mean()) < 0.05 and 0.55 < y.std() < 0.75)
     True
     """
     fs = check_fs(fs)
-    if isinstance(detrend_lambda, str):
-        if detrend_lambda != "auto":
-            raise ValueError(
-                f"detrend_lambda must be a positive number, 'auto' or None; got {detrend_lambda!r}"
-            )
-        detrend_lambda = 100.0 * (fs / 30.0) ** 2
-    out = x if detrend_lambda is None else detrend(x, lam=detrend_lambda)
-    return bandpass(out, fs, band=band, order=order)
+    lam = chain_lambda(detrend_lambda, band, fs, chain)
+    pass_band = chain_pass_band(band, fs, chain)
+    out = x if lam is None else detrend(x, lam=lam)
+    return bandpass(out, fs, band=pass_band, order=order)
 
 
 def standardize(x) -> np.ndarray:

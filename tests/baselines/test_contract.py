@@ -13,9 +13,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import get_tags
 
-from lqrppg.baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS
+from lqrppg.baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS, Auto
+from lqrppg.signal import HR_BAND
 
-ALL = (GREEN, CHROM, POS, LGI, PBV, ICA, OMIT)
+ALL = (GREEN, CHROM, POS, LGI, PBV, ICA, OMIT, Auto)
 IDS = [c.__name__ for c in ALL]
 
 
@@ -31,7 +32,7 @@ def test_init_is_keyword_only_and_stores_params(cls):
     assert all(p.kind is p.KEYWORD_ONLY for p in params)
     est = cls()
     assert est.get_params() == {p.name: p.default for p in params}
-    assert est.fs == 30.0 and est.band == (0.75, 2.5)
+    assert est.fs == 30.0 and est.band == HR_BAND and est.chain == "robust"
     odd = {p.name: object() for p in params}  # stored unchanged, validated later
     assert cls(**odd).get_params() == odd
 

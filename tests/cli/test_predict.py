@@ -95,14 +95,33 @@ def test_streams_in_overlapping_chunks(face_video, capsys):
     assert np.median([abs(float(r[2]) - hr_true) for r in rows]) < 3.0
 
 
-def test_centre_fallback_warns_and_still_finds_hr(faceless_video, capsys):
-    path, hr_true = faceless_video
+def test_no_face_in_any_chunk_exits_1_with_the_reason(faceless_video, capsys):
+    path, _ = faceless_video
     code = main(["predict", path, "--method", "pos"])
     captured = capsys.readouterr()
+    assert code == 1, captured.err
+    assert "error: no face found in any of the 1 chunks" in captured.err
+    assert "pass --no-face" in captured.err
+    assert "heart rate (whole video)" not in captured.out  # no number for a faceless video
+    assert "Traceback" not in captured.err
+
+
+def test_centre_fallback_in_some_chunks_warns_and_still_finds_hr(
+    face_video, faceless_video, tmp_path, capsys
+):
+    # 10 s with a face, then 10 s without: the second 10 s chunk falls back to the centre.
+    from lqrppg.video import read_video
+
+    face, _ = face_video
+    frames = np.concatenate(
+        [read_video(face).frames[:300], read_video(faceless_video[0]).frames[:300]]
+    )
+    path = write_video(tmp_path / "half.mkv", frames, FPS)
+    code = main(["predict", str(path), "--method", "pos", "--chunk", "10"])
+    captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert "warning: no face found in 1 of 1 chunks (0.0-20.0 s)" in captured.err
+    assert re.search(r"warning: no face found in 1 of \d+ chunks", captured.err), captured.err
     assert "centred square of the frame" in captured.err
-    assert abs(_whole_hr(captured.out) - hr_true) < 3.0
 
 
 def test_no_face_option(faceless_video, capsys):
@@ -237,4 +256,33 @@ def test_default_is_the_shipped_pretrained_model(face_video, capsys):
     captured = capsys.readouterr()
     assert "method LQ-rPPG, pretrained weights 'synthetic-32'" in captured.out
     assert "clips of 160 frames at 32x32" in captured.out
+    assert abs(_whole_hr(captured.out) - hr_true) < 3.0
+
+
+def test_min_snr_decides_whether_a_number_is_given(face_video, tmp_path, capsys):
+    path, _ = face_video
+    assert main(["predict", path, "--method", "pos"]) == 0
+    capsys.readouterr()
+    # Nothing is that clean: the same video gets no number, and exit code 1.
+    assert main(["predict", path, "--method", "pos", "--min-snr", "60"]) == 1
+    out = capsys.readouterr().out
+    assert "heart rate (whole video): no reliable heart rate (SNR" in out
+    assert "below --min-snr 60 dB" in out
+    assert all(row[2] == "-" for row in _table(out))  # no window HR either
+    # A video of noise: no reliable HR by default; every estimate with --min-snr -inf.
+    rng = np.random.default_rng(0)
+    noise = write_video(
+        tmp_path / "noise.mkv", rng.integers(90, 110, (450, 24, 24, 3), np.uint8), FPS
+    )
+    assert main(["predict", str(noise), "--method", "green", "--no-face"]) == 1
+    assert "no reliable heart rate" in capsys.readouterr().out
+    assert main(["predict", str(noise), "--method", "green", "--no-face", "--min-snr=-inf"]) == 0
+    assert re.search(r"heart rate \(whole video\): [\d.]+ bpm", capsys.readouterr().out)
+
+
+def test_auto_method_on_a_video(face_video, capsys):
+    path, hr_true = face_video
+    assert main(["predict", path, "--method", "auto"]) == 0
+    captured = capsys.readouterr()
+    assert "method Auto" in captured.out
     assert abs(_whole_hr(captured.out) - hr_true) < 3.0

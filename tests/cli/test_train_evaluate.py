@@ -110,8 +110,9 @@ def test_evaluate_model_and_baselines(trained, ubfc, tmp_path, capsys):
     assert np.all(np.abs(pos.hr_pred - pos.hr_true) < 3.0)
     lines = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
     mae = float(lines["POS"][1])
+    assert pos.reliable.all()  # clean synthetic pulses: every estimate above MIN_SNR
     assert mae == pytest.approx(np.mean(np.abs(pos.hr_pred - pos.hr_true)), abs=0.006)
-    assert lines["POS"][-2:] == ["3", "0"]  # n, n_nan
+    assert lines["POS"][-4:] == ["3", "0", "100.00", f"{mae:.2f}"]  # n, declined, %, MAE_all
     assert "LQ-rPPG" in lines
 
 
@@ -223,3 +224,65 @@ def test_unwritable_outputs_exit_2_before_work(ubfc, tmp_path, capsys):
         assert main(args) == 2
         err = capsys.readouterr()
         assert option in err.err and "preprocessing" not in err.out  # refused before any work
+
+
+@pytest.fixture(scope="module")
+def ubfc_harmonic(tmp_path_factory):
+    """Two UBFC-rPPG recordings whose contact PPG is a 50 bpm pulse with a strong harmonic.
+
+    The label's second harmonic (100 bpm) has 1.5 times the fundamental's amplitude, as a
+    finger PPG with a strong dicrotic wave can. ground_truth.txt line 2 (the oximeter's HR)
+    says 50 bpm for subject1 and, wrongly, 80 bpm for subject2.
+    """
+    root = tmp_path_factory.mktemp("ubfc_harmonic")
+    data = make_synthetic_rppg(
+        n_subjects=2, duration=12, frame_size=(32, 32), label_noise="none", random_state=3
+    )
+    t = np.arange(data.videos.shape[1]) / data.fs
+    f = 50 / 60
+    ppg = np.sin(2 * np.pi * f * t) + 1.5 * np.sin(4 * np.pi * f * t + 0.8)
+    for k, device in enumerate((50.0, 80.0)):
+        folder = root / f"subject{k + 1}"
+        folder.mkdir()
+        write_video(folder / "vid.avi", data.videos[k], data.fs, codec="FFV1")
+        lines = [ppg, np.full(t.size, device), t]
+        text = "\n".join(" ".join(f"{v:.9e}" for v in row) for row in lines)
+        (folder / "ground_truth.txt").write_text(text + "\n")
+    return root
+
+
+def test_evaluate_reference_is_the_fundamental_not_the_harmonic(ubfc_harmonic, tmp_path, capsys):
+    csv = tmp_path / "rows.csv"
+    args = ["evaluate", "--dataset", "ubfc-rppg", "--path", str(ubfc_harmonic), "--method",
+            "pos", "--no-face", "--size", "32", "--out", str(csv), "--quiet"]  # fmt: skip
+    main(args)
+    captured = capsys.readouterr()
+    rows = pd.read_csv(csv).set_index("recording")
+    np.testing.assert_allclose(rows.hr_true, 50.0, atol=1.0)  # not 100
+    np.testing.assert_allclose(rows.hr_ppg, rows.hr_true)
+    assert rows.loc["subject1", "hr_device"] == 50.0 and rows.loc["subject2", "hr_device"] == 80.0
+    # The dataset's own HR disagrees with the PPG's on subject2: said, with both numbers.
+    assert "in 1 of 2 segments the contact PPG's HR and the dataset's own HR differ" in (
+        captured.err
+    )
+    assert re.search(r"subject2 0-12 s: (49|50)\.\d vs 80\.0", captured.err), captured.err
+    # --reference device scores against line 2 instead.
+    main([*args, "--reference", "device"])
+    rows = pd.read_csv(csv).set_index("recording")
+    assert rows.loc["subject2", "hr_true"] == 80.0
+
+
+def test_evaluate_min_snr_moves_estimates_to_declines(ubfc, capsys, tmp_path):
+    root, _ = ubfc
+    csv = tmp_path / "rows.csv"
+    args = ["evaluate", "--dataset", "ubfc-rppg", "--path", str(root), "--method", "pos",
+            "--size", "32", "--out", str(csv), "--quiet", "--subjects", "subject1",
+            "subject3"]  # fmt: skip
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main([*args, "--min-snr", "100"]) == 1  # nothing is that clean: nothing scored
+    out = capsys.readouterr().out
+    pos = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}["POS"]
+    assert pos[-4:-1] == ["0", "2", "0.00"]  # n, declined, coverage
+    rows = pd.read_csv(csv)
+    assert not rows.reliable.any() and np.isfinite(rows.hr_pred).all()

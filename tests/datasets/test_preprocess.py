@@ -47,6 +47,9 @@ def test_clips_labels_and_summary_match_a_manual_pipeline(ubfc_dir):
     out = preprocess_dataset(load_ubfc_rppg(root), chunk_length=40, **FAST)
     assert out.X.shape == (8, 40, 16, 16, 3) and out.X.dtype == np.float32
     assert out.y.shape == (8, 40) and out.y.dtype == np.float32
+    # The dataset's own HR (ground_truth.txt line 2, 72 bpm in the fixture) at every frame.
+    assert out.hr.shape == (8, 40) and out.hr.dtype == np.float32
+    np.testing.assert_array_equal(out.hr, 72.0)
     assert out.groups.tolist() == ["subject1"] * 4 + ["subject2"] * 4
     assert out.clip_index.start.tolist() == [0, 40, 80, 120] * 2
     assert out.clip_index.recording.tolist() == out.groups.tolist()
@@ -232,6 +235,11 @@ def test_every_loader_feeds_the_preprocessing(tmp_path, videos, writers):
         assert out.X.shape == (2, 20, 16, 16, 3), sub
         assert out.summary.n_frames_dropped.tolist() == [5]
         np.testing.assert_allclose(out.y[1], standardize(rec.ppg)[20:40], atol=1e-5)
+        # PURE stores the oximeter's pulse rate; COHFACE and MMPD have no HR of their own.
+        if rec.hr is None:
+            assert np.isnan(out.hr).all(), sub
+        else:
+            np.testing.assert_allclose(out.hr[1], rec.hr[20:40], rtol=1e-6)
         # normalize=None keeps the resized intensities, as uint8.
         assert out.X.dtype == np.uint8, sub
         ref = cv2.resize(rec.frames[20], (16, 16), interpolation=cv2.INTER_AREA)

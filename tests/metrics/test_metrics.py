@@ -56,12 +56,13 @@ def test_values_and_standard_errors_by_hand():
 def test_evaluate_hr_table():
     snr = np.array([3.0, 5.0, 7.0, 1.0, 4.0])
     table = evaluate_hr(TRUE, PRED, snr=snr)
-    assert list(table.index) == ["MAE", "RMSE", "MAPE", "Pearson", "SNR"]
+    assert list(table.index) == ["MAE", "RMSE", "MAPE", "Pearson", "SNR", "coverage"]
     assert list(table.columns) == ["value", "std_error", "unit", "n"]
     assert table.loc["MAE", "value"] == pytest.approx(2.8)
     assert table.loc["SNR", "value"] == pytest.approx(4.0)
     assert table.loc["SNR", "std_error"] == pytest.approx(snr.std() / np.sqrt(5))
     assert (table["n"] == 5).all()
+    assert table.loc["coverage", "value"] == 100.0
 
 
 def test_nan_predictions_raise_or_are_counted():
@@ -72,7 +73,19 @@ def test_nan_predictions_raise_or_are_counted():
     with pytest.warns(UserWarning, match="1 of 5 predictions are NaN"):
         table = evaluate_hr(TRUE, pred, nan_policy="omit", snr=np.ones(5))
     assert table.loc["MAE", "value"] == pytest.approx(np.mean([2, 0, 4, 6]))
-    assert (table["n"] == 4).all()
+    assert (table.drop("coverage")["n"] == 4).all()
+    # The decline is counted: 4 of 5 estimated, binomial standard error.
+    assert table.loc["coverage", "value"] == pytest.approx(80.0)
+    assert table.loc["coverage", "std_error"] == pytest.approx(100 * np.sqrt(0.8 * 0.2 / 5))
+    assert table.loc["coverage", "n"] == 5
+
+
+def test_nothing_estimated_is_reported_with_zero_coverage():
+    table = evaluate_hr(TRUE, np.full(5, np.nan), nan_policy="omit")
+    assert table.loc["coverage", "value"] == 0.0 and table.loc["coverage", "n"] == 5
+    assert table.drop("coverage")["value"].isna().all() and (table.drop("coverage")["n"] == 0).all()
+    with pytest.raises(ValueError, match="5 NaN value"):
+        evaluate_hr(TRUE, np.full(5, np.nan))
 
 
 def test_pearson_undefined_cases_warn():

@@ -152,9 +152,39 @@ def test_filter_pulse_is_estimate_hrs_detrend_then_bandpass():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 600)).cumsum(axis=1)
     for fs in (30.0, 60.0):
+        # rPPG-Toolbox: lambda 100 at 30 Hz (same cut-off at any rate), pass band = HR band.
         ref = bandpass(detrend(x, lam=100.0 * (fs / 30.0) ** 2), fs, band=(0.7, 3.0), order=2)
-        out = filter_pulse(x, fs, band=(0.7, 3.0), order=2)
+        out = filter_pulse(x, fs, band=(0.7, 3.0), order=2, chain="toolbox")
         np.testing.assert_array_equal(out, ref)
-    np.testing.assert_array_equal(filter_pulse(x, 30.0, detrend_lambda=None), bandpass(x, 30.0))
+        # Robust: an octave higher at the top (capped halfway to Nyquist), the same bottom,
+        # and a detrender whose half-amplitude cut-off fs / (2 pi sqrt(lambda)) is 0.35 Hz.
+        lam = (fs / (2 * np.pi * 0.35)) ** 2
+        ref = bandpass(detrend(x, lam=lam), fs, band=(0.7, min(6.0, (3.0 + fs / 2) / 2)), order=2)
+        np.testing.assert_allclose(filter_pulse(x, fs, band=(0.7, 3.0), order=2), ref)
+    np.testing.assert_array_equal(
+        filter_pulse(x, 30.0, detrend_lambda=None, chain="toolbox", band=(0.75, 2.5)),
+        bandpass(x, 30.0),
+    )
     with pytest.raises(ValueError, match="detrend_lambda must be a positive number, 'auto'"):
         filter_pulse(x, 30.0, detrend_lambda="smooth")
+    with pytest.raises(ValueError, match="chain must be one of"):
+        filter_pulse(x, 30.0, chain="fast")
+
+
+def test_chain_gain_is_the_measured_gain_of_the_filtering():
+    """chain_gain (used to undo the filter's tilt in the harmonic check) vs a measurement."""
+    from lqrppg.signal import HR_BAND, filter_pulse
+    from lqrppg.signal._filters import chain_gain, chain_lambda, chain_pass_band
+
+    for fs in (15.0, 30.0):
+        t = np.arange(int(200 * fs)) / fs
+        lam = chain_lambda("auto", HR_BAND, fs)
+        pass_band = chain_pass_band(HR_BAND, fs)
+        for f in (0.5, 2 / 3, 1.0, 2.0, 3.0, 5.0):
+            y = filter_pulse(np.sin(2 * np.pi * f * t), fs)
+            measured = 2 * np.mean(y[600:-600] ** 2)  # power gain of a unit sinusoid
+            assert chain_gain([f], fs, pass_band, lam, 1)[0] == pytest.approx(measured, rel=0.02)
+        # The robust chain passes harmonics above the band (its upper edge is an octave
+        # higher): at 1.5 times the top rate (the second harmonic of 135 bpm), where
+        # rPPG-Toolbox's filter, ending at the band's top, has cut it.
+        assert chain_gain([1.5 * HR_BAND[1]], fs, pass_band, lam, 1)[0] > 0.3

@@ -72,6 +72,9 @@ def test_hr_fft_peak_outside_band_is_nan_not_band_edge():
         assert np.isnan(hr_fft(x, FS))
     x = np.sin(2 * np.pi * 2.55 * t)  # 153 bpm: its main lobe spills over the upper edge
     with pytest.warns(EstimationWarning, match="outside the band"):
+        assert np.isnan(hr_fft(x, FS, band=(0.75, 2.5)))
+    x = np.sin(2 * np.pi * 3.05 * t)  # 183 bpm, above the default band's 180
+    with pytest.warns(EstimationWarning, match="outside the band"):
         assert np.isnan(hr_fft(x, FS))
 
 
@@ -88,13 +91,15 @@ def test_hr_peaks_recovers_beat_train(hr_true):
     # Mean inter-beat interval of detected peaks: within one sample over the clip's beats.
     simple = _pulse_train(hr_true, 30, FS, notch=False)
     assert abs(hr_peaks(simple, FS) - hr_true) < hr_true**2 / (60 * FS * 25)
-    # With a dicrotic wave, the band-passed chain still counts one peak per beat. (At
-    # 48 bpm the order-1 band-pass halves the fundamental near the band edge and this
-    # morphology's second harmonic wins, as in rPPG-Toolbox: see estimate_hr's Notes.)
-    if hr_true > 60:
-        x = _pulse_train(hr_true, 30, FS)
-        assert abs(estimate_hr(x, FS, method="peaks") - hr_true) < 1.0
-        assert abs(estimate_hr(x, FS, method="fft") - hr_true) < 1.0
+    # With a dicrotic wave, the band-passed chain still counts one peak per beat, and the
+    # spectral peak is the fundamental even at 48 bpm (rPPG-Toolbox's chain, whose order-1
+    # band-pass halves the fundamental near its 45 bpm edge, reads this pulse at 96).
+    x = _pulse_train(hr_true, 30, FS)
+    assert abs(estimate_hr(x, FS, method="peaks") - hr_true) < 1.0
+    assert abs(estimate_hr(x, FS, method="fft") - hr_true) < 1.0
+    if hr_true == 48.0:
+        toolbox = estimate_hr(x, FS, band=(0.75, 2.5), chain="toolbox")
+        assert abs(toolbox - 2 * hr_true) < 1.0
 
 
 def test_hr_peaks_too_few_peaks_is_nan():
