@@ -34,8 +34,8 @@ from lqrppg.baselines import POS
 from lqrppg.datasets import load_bidmc_record, load_iphys_ecg_ppg, make_synthetic_rppg
 from lqrppg.exceptions import EstimationWarning
 from lqrppg.metrics import bland_altman
+from lqrppg.pipeline import predict_recording
 from lqrppg.signal import detect_beats, hrv, respiration_rate
-from lqrppg.video import cut_clips, overlap_add
 
 # The tolerances of the tests (tests/signal/test_beats_realdata.py, test_beats_synthetic.py).
 TOLERANCES = pd.DataFrame(
@@ -199,12 +199,8 @@ def synthetic(args):
     log(f"rendered {args.videos} videos")
     model = LQRPPGRegressor.pretrained()
     waves = {"clean pulse (ref.)": data.ppg_clean, "POS": POS(fs=fs).predict(data.videos)}
-    lq = []
-    for v in data.videos:  # as lqrppg predict: clips of the model's length, joined
-        cut = cut_clips(v, model.n_frames_, remainder="last")
-        pred = np.asarray(model.predict(cut.clips), dtype=np.float64)
-        lq.append(overlap_add(pred, cut.starts, len(v)))
-    waves["LQ-rPPG (shipped)"] = np.stack(lq)
+    # as lqrppg predict: clips of the model's length, joined
+    waves["LQ-rPPG (shipped)"] = np.stack([predict_recording(model, v) for v in data.videos])
     log("predicted the videos with the shipped model")
     rows, resp_points = [], {}
     for name, w in waves.items():

@@ -17,7 +17,15 @@ reference, so they are not independent):
   interpolation between frames (the model's frame rate), cut into clips of 160 frames
   covering the recording (the last ends on the last frame), predicted and joined by
   overlap-add; the whole-recording HR is that of the joined waveform at 30 fps.
+- The LQ-rPPG authors' released real-data models (``--authors DIR``, by default
+  ``../shared/lq_rppg_authors`` when present; ``--protocols``, by default those listed in
+  ``PROTOCOLS``): as the shipped model, but at 128 x 128 and resampled to each model's own
+  frame rate (30 fps; 25 for V4V, 20 for COHFACE), the authors' input size; the patch is the
+  whole crop (no face box: there is no face).
 - A constant 75 bpm answer on the same files, the baseline every method must beat.
+
+Every HR, the models' included, is read in the library's default band (``HR_BAND``) by the
+same routine, so the rows are comparable.
 
 Per method: coverage (files given a number: an estimate whose SNR around it reaches
 ``--min-snr``, by default the library's ``MIN_SNR``), MAE on the files given a number, the
@@ -44,13 +52,17 @@ from _common import RESULTS, log, shared_data_dir, write_results
 
 from lqrppg.baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS, Auto
 from lqrppg.exceptions import EstimationWarning
-from lqrppg.signal import MIN_SNR, estimate_hr
-from lqrppg.video import Resizer, cut_clips, iter_video_chunks, overlap_add
+from lqrppg.pipeline import predict_recording
+from lqrppg.signal import HR_BAND, MIN_SNR, estimate_hr
+from lqrppg.video import Resizer, iter_video_chunks, resample_frames
 
 METHODS = (GREEN, CHROM, POS, LGI, PBV, ICA, OMIT, Auto)
 MODEL = "LQ-rPPG (shipped)"
 CONSTANT = 75.0
 MODEL_SIZE = (32, 32)
+AUTHORS_SIZE = (128, 128)
+#: The authors' protocols run by default (each costs ~150 000 frames of 128 x 128 inference).
+PROTOCOLS = ("UBFC_UBFC", "PURE_PURE", "MMPD_MMPD", "PURE_UBFC", "UBFC_PURE")
 
 
 def references(root: Path) -> dict[tuple[str, str], float]:
@@ -81,14 +93,17 @@ def read_file(path: Path, cache: Path):
     return trace, small, fps
 
 
-def resample(frames: np.ndarray, fs_in: float, fs_out: float) -> np.ndarray:
-    """Linear interpolation between frames from ``fs_in`` to ``fs_out`` (float32)."""
-    n_out = int(np.floor((len(frames) - 1) * fs_out / fs_in)) + 1
-    pos = np.arange(n_out) * fs_in / fs_out
-    i0 = np.minimum(np.floor(pos).astype(int), len(frames) - 2)
-    w = (pos - i0)[:, None, None, None].astype(np.float32)
-    f = frames.astype(np.float32)
-    return (1 - w) * f[i0] + w * f[i0 + 1]
+def read_big(path: Path, cache: Path) -> np.ndarray:
+    """The 128 x 128 video (T, 128, 128, 3) of one file (the authors' input size), cached."""
+    key = cache / f"{path.parent.name}_{path.stem}_128.npy"
+    if key.exists():
+        return np.load(key)
+    resizer = Resizer(size=AUTHORS_SIZE)
+    big = np.concatenate(
+        [resizer.transform(c.frames[None])[0] for c in iter_video_chunks(path, 256)]
+    )
+    np.save(key, big)
+    return big
 
 
 def quality(wave: np.ndarray, fs: float, band) -> tuple[float, float, str]:
@@ -112,11 +127,10 @@ def run_methods(trace: np.ndarray, fs: float) -> dict[str, tuple[float, float, s
     return out
 
 
-def run_model(model, small: np.ndarray, fs: float) -> tuple[float, float, str]:
-    video = resample(small, fs, model.fs)
-    cut = cut_clips(video, model.n_frames_, remainder="last")
-    wave = overlap_add(np.asarray(model.predict(cut.clips)), cut.starts, len(video))
-    return quality(wave, model.fs, model.band)
+def run_model(model, video: np.ndarray, fs: float) -> tuple[float, float, str]:
+    """Whole-recording HR of a clip model on a video resampled to the model's frame rate."""
+    wave = predict_recording(model, resample_frames(video, fs, model.fs))
+    return quality(wave, model.fs, HR_BAND)
 
 
 def summary_table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -171,7 +185,10 @@ def figure(rows: pd.DataFrame, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     methods = list(dict.fromkeys(rows["method"]))
-    fig, axes = plt.subplots(3, 3, figsize=(11, 10), sharex=True, sharey=True)
+    n_rows = -(-len(methods) // 4)
+    fig, axes = plt.subplots(
+        n_rows, 4, figsize=(14, 3.3 * n_rows + 0.6), sharex=True, sharey=True, squeeze=False
+    )
     colours = {"high": "C2", "medium": "C1", "low": "C3", "none": "0.6"}
     for ax, method in zip(axes.ravel(), methods, strict=False):
         part = rows[rows["method"] == method]
@@ -215,6 +232,13 @@ def main() -> int:
         default=MIN_SNR,
         help=f"SNR (dB) below which no number is given ({MIN_SNR:g}, the library's)",
     )
+    parser.add_argument(
+        "--authors",
+        type=Path,
+        default=shared_data_dir().parent / "lq_rppg_authors",
+        help="the authors' release (configs/, PreTrainedModels/); absent: no such rows",
+    )
+    parser.add_argument("--protocols", nargs="*", default=list(PROTOCOLS))
     args = parser.parse_args()
     root = shared_data_dir() / "bias_eval_rppg_dev"
     if not root.is_dir():
@@ -226,6 +250,16 @@ def main() -> int:
     from lqrppg import LQRPPGRegressor
 
     model = LQRPPGRegressor.pretrained()
+    authors = {}
+    if args.protocols and (args.authors / "configs").is_dir():
+        from lqrppg.models import load_authors_checkpoint
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # V4V's substituted epochs
+            authors = {
+                f"LQ-rPPG {p} (authors)": load_authors_checkpoint(args.authors, p)
+                for p in args.protocols
+            }
     args.cache.mkdir(parents=True, exist_ok=True)
     refs = references(root)
     files = sorted((root / "Data").glob("*/*.avi"))
@@ -235,6 +269,10 @@ def main() -> int:
         trace, small, fs = read_file(path, args.cache)
         results = run_methods(trace, fs)
         results[MODEL] = run_model(model, small, fs)
+        if authors:
+            big = read_big(path, args.cache)
+            for name, m in authors.items():
+                results[name] = run_model(m, big, fs)
         for method, (hr, s, label) in results.items():
             rows.append(
                 {

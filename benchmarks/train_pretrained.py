@@ -13,8 +13,8 @@ groups (a fifth of the subjects held out to pick the best epoch).
 Evaluation set: held-out subjects (``subject_offset`` far from the training ones) rendered
 under each condition; the videos do not depend on the label noise (asserted), so the model,
 POS and CHROM predict them once per condition. Per video (32 s; the clip predictions joined
-by ``overlap_add``; POS and CHROM on the whole video) the HR by ``estimate_hr`` (detrend,
-band-pass 0.75-2.5 Hz, spectral peak) is compared with
+by ``lqrppg.pipeline.predict_recording``; POS and CHROM on the whole video) the HR by
+``estimate_hr`` (detrend, band-pass 0.75-2.5 Hz, spectral peak) is compared with
 
 - the clean pulse's HR (the mean of the generator's instantaneous HR over the video), and
 - the HR of the contact-PPG label at each noise level, as a real dataset's reference is.
@@ -51,8 +51,9 @@ from lqrppg.datasets import make_synthetic_rppg
 from lqrppg.exceptions import EstimationWarning
 from lqrppg.metrics import evaluate_hr
 from lqrppg.models import PRETRAINED, LQRPPGRegressor
+from lqrppg.pipeline import predict_recording
 from lqrppg.signal import estimate_hr
-from lqrppg.video import cut_clips, overlap_add
+from lqrppg.video import cut_clips
 
 NAME = "synthetic-32"
 #: The clean pulse through the same HR chain: the floor of the evaluation, not a method.
@@ -146,21 +147,17 @@ def evaluate(args, model: LQRPPGRegressor) -> pd.DataFrame:
         base = sets["none"]
         for nz, data in sets.items():  # the label noise must not change the videos
             assert np.array_equal(data.videos, base.videos), nz
-        cuts = [cut_clips(v, CHUNK) for v in base.videos]
-        starts = cuts[0].starts
-        n_vid, n_clips = len(cuts), len(starts)
-        covered = n_clips * CHUNK
+        n_vid = len(base.videos)
+        covered = (base.videos.shape[1] // CHUNK) * CHUNK  # whole non-overlapping clips
         t0 = time.perf_counter()
-        pred = model.predict(np.concatenate([c.clips for c in cuts]))
-        pred = pred.reshape(n_vid, n_clips, CHUNK)
+        lq = np.stack([predict_recording(model, v[:covered]) for v in base.videos])
         log(
-            f"{cond}: LQ-rPPG predicted {n_vid * n_clips} clips in {time.perf_counter() - t0:.1f} s"
+            f"{cond}: LQ-rPPG predicted {n_vid * covered // CHUNK} clips in "
+            f"{time.perf_counter() - t0:.1f} s"
         )
         waves = {
             REF: base.ppg_clean[:, :covered],
-            "LQ-rPPG (shipped)": np.stack(
-                [overlap_add(pred[v], starts, covered) for v in range(n_vid)]
-            ),
+            "LQ-rPPG (shipped)": lq,
             "POS": POS(fs=FS).predict(base.videos[:, :covered]),
             "CHROM": CHROM(fs=FS).predict(base.videos[:, :covered]),
         }

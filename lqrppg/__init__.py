@@ -24,6 +24,8 @@ nn
 models
     ``LQRPPGRegressor`` and the ``PhysNetRegressor`` baseline: face clips to rPPG
     waveforms (imports torch).
+pipeline
+    From a recording or a video to a result: ``predict_recording``.
 
 Estimators are also reachable from the top level, imported on first use:
 ``lqrppg.LabelQuantizer``, ``lqrppg.LQRPPGRegressor``, ``lqrppg.PhysNetRegressor``.
@@ -46,6 +48,7 @@ _SUBMODULES = (
     "quantization",
     "video",
     "models",
+    "pipeline",
 )
 
 # Classes reachable as ``lqrppg.<name>``, imported from their subpackage on first access.

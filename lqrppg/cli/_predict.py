@@ -70,6 +70,7 @@ import numpy as np
 
 from ..baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS, Auto
 from ..exceptions import EstimationWarning
+from ..pipeline import predict_recording
 from ..signal import (
     CONFIDENCE_THRESHOLDS,
     MIN_SNR,
@@ -82,8 +83,6 @@ from ..video import (
     FaceCropper,
     FaceNotFoundWarning,
     Resizer,
-    cut_clips,
-    overlap_add,
     stream_predict,
     video_info,
 )
@@ -162,9 +161,7 @@ def _model_predict_fn(model, n_t: int):
                 f"the video has {len(frames)} frames, fewer than the {n_t} frames of one "
                 "clip of the model"
             )
-        cut = cut_clips(frames, n_t, remainder="last")
-        waves = np.asarray(model.predict(cut.clips), dtype=np.float64).reshape(len(cut.starts), -1)
-        return overlap_add(waves, cut.starts, len(frames))[None]
+        return predict_recording(model, frames)[None]
 
     return predict
 

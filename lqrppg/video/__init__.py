@@ -15,7 +15,7 @@ import os as _os
 # say that matters is reported in lqrppg's own warnings and errors (TruncatedVideoWarning).
 _os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
-from ._clips import clip_window, cut_clips, overlap_add
+from ._clips import clip_window, cut_clips, overlap_add, resample_frames
 from ._detect import detect_faces
 from ._face import FaceCropper, FaceNotFoundWarning
 from ._io import VideoChunk, iter_video_chunks, read_video, video_info, write_video
@@ -35,6 +35,7 @@ __all__ = [
     "iter_video_chunks",
     "overlap_add",
     "read_video",
+    "resample_frames",
     "stream_predict",
     "video_info",
     "write_video",
