@@ -130,11 +130,21 @@ def _open(p: Path):
 
 
 def _resolve_fps(cap, p: Path, fps) -> tuple[float, str]:
+    """The frame rate: ``fps`` when given (a warning when it contradicts the container's)."""
     import cv2
 
-    if fps is not None:
-        return check_positive(fps, "fps"), "argument"
     rate = cap.get(cv2.CAP_PROP_FPS)
+    if fps is not None:
+        given = check_positive(fps, "fps")
+        if np.isfinite(rate) and rate > 0 and abs(given - rate) > 0.01 * rate:
+            warnings.warn(
+                f"{str(p)!r}: fps={given:g} overrides the frame rate its container declares "
+                f"({rate:g} fps); times and heart rates follow {given:g} fps (scaled by "
+                f"{given / rate:.3g} from the container's)",
+                UserWarning,
+                stacklevel=3,
+            )
+        return given, "argument"
     if not (np.isfinite(rate) and rate > 0):
         raise ValueError(
             f"the frame rate of {str(p)!r} is unknown (the container reports {rate!r}); pass "

@@ -41,8 +41,13 @@ def test_bgr_and_max_frames(synthetic_files):
 
 
 def test_fps_argument_overrides_container(synthetic_files):
-    video = read_video(synthetic_files[".mkv"], fps=25.0)
+    with pytest.warns(UserWarning, match=r"fps=25 overrides .* declares \(30 fps\)") as rec:
+        video = read_video(synthetic_files[".mkv"], fps=25.0)
+    assert rec[0].filename == __file__  # the warning points at the caller
     assert video.fps == 25.0 and video.fps_source == "argument"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same rate as the container's: nothing to say
+        read_video(synthetic_files[".mkv"], fps=30.0)
     info = video_info(synthetic_files[".mkv"])
     assert (info.fps, info.height, info.width, info.n_frames_declared) == (30.0, 64, 64, 60)
 
