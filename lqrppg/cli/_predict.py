@@ -1,36 +1,38 @@
 """``lqrppg predict``: the pulse waveform and heart rate of one video file.
 
-The video is read and processed chunk by chunk by :func:`lqrppg.video.stream_predict`, so the
-memory used is bounded by the chunk, not by the length of the video: only a few chunks of
-decoded frames are held at a time, plus one float per frame for the waveform.
+The video is read and processed chunk by chunk by :func:`lqrppg.video.stream_predict`, which
+crops every frame as it is decoded (:class:`lqrppg.video.StreamCrop`) and keeps only the
+crops: the memory used is bounded by a chunk of crops, not by the frame size or the length of
+the video (one float per frame is kept for the waveform).
 
 Choices made here, and why
 --------------------------
 Method (``--method``)
     LQ-rPPG by default: the model given by ``--model`` or else the pretrained weights
     shipped with the package (:meth:`lqrppg.LQRPPGRegressor.pretrained`; trained on
-    synthetic videos only, see its model card); each chunk's face crops are resized to the
-    model's input size and cut into clips of its length, whose waveforms are joined by
-    overlap-add. ``--method pos`` (or another unsupervised method) needs no model.
+    synthetic videos only, see its model card); each frame's face crop is resized to the
+    model's input size as it is read, and each chunk is cut into clips of the model's
+    length, whose waveforms are joined by overlap-add. ``--method pos`` (or another
+    unsupervised method) needs no model: each crop is reduced to its mean R, G, B as it is
+    read.
 Chunk length (``--chunk``)
-    30 s by default, shortened so that one chunk of decoded RGB frames stays within 192 MiB
-    (7.2 s at 640x480 and 30 fps; 30 s up to about 320x240), but never shorter than 5 s nor
-    than one model clip. At its peak the streaming holds four to six chunks' worth of
-    frames (the reader's frame list, the chunk it hands out, the previous chunk, the next
-    one being stacked; at the end, the short last chunk completed from the previous one),
-    so the process peaks at about 1.1 GB at 640x480, up to about 1.3 GB (see
-    docs/benchmarks/streaming.md); pass a shorter ``--chunk`` for less. Consecutive chunks
-    overlap by ``min(2 s, chunk / 4)`` and are joined by a Hann-weighted overlap-add, which
-    blends the chunk boundaries.
+    30 s by default (never shorter than one model clip). A chunk holds crops only (at 32 x
+    32, 2.8 MB for 30 s at 30 fps; at 128 x 128, 44 MB), so it no longer depends on the
+    frame size. Consecutive chunks overlap by ``min(2 s, chunk / 4)`` and are joined by a
+    Hann-weighted overlap-add, which blends the chunk boundaries.
 Face crop (``--face``, the default)
-    Per chunk, OpenCV's Haar cascade runs on one frame per second (every ``round(fps)``-th
-    frame) and the median of the boxes found, enlarged 1.5 times, is the crop of the whole
-    chunk (``FaceCropper(detect="every", every_n=round(fps), smooth="median",
-    on_missing="center")``): one steady box per chunk, so the crop does not jitter, a missed
-    or spurious detection does not move it, and a face that moves over minutes is followed
-    chunk after chunk. Detection at one frame per second costs about 2 % of a decode at
-    640x480. A chunk with no face on any of its detection frames is cropped to the centred
-    square of the frame instead, and a warning names those chunks. The face crop matters for
+    OpenCV's Haar cascade runs once per second of video (every ``round(fps)``-th frame,
+    each frame once even where chunks overlap) on a grey copy of the frame shrunk to a
+    160-pixel shorter side (faces under 15 % of the frame's shorter side are not found;
+    boxes are mapped back to the frame). Each chunk is cropped with one box: the median of
+    the faces found over the chunk-length of video up to the chunk's first frame, enlarged
+    1.5 times (``StreamCrop(box="chunk")``): one steady box per chunk, so the crop does not
+    jitter, a missed or spurious detection does not move it, and a face that moves over
+    minutes is followed chunk after chunk. A chunk with no face found in that span is
+    cropped to the centred square of the frame instead, and a warning names those chunks.
+    Models whose preprocessing is one box from the start of the video (the LQ-rPPG authors'
+    released models: ``metadata_["preprocessing"]["face_detection"] == "first"``) get that
+    box (``StreamCrop(box="first")``) with their own enlargement. The face crop matters for
     the unsupervised methods: they average the crop, and background pixels carry no pulse.
 Heart rate
     The whole-video HR is :func:`lqrppg.signal.estimate_hr` of the joined waveform (detrend,
@@ -63,15 +65,7 @@ import numpy as np
 from ..baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS
 from ..exceptions import EstimationWarning
 from ..signal import estimate_hr, filter_pulse, hr_windowed, snr
-from ..video import (
-    FaceCropper,
-    FaceNotFoundWarning,
-    Resizer,
-    cut_clips,
-    overlap_add,
-    stream_predict,
-    video_info,
-)
+from ..video import StreamCrop, cut_clips, overlap_add, stream_predict, video_info
 from ._common import (
     METHOD_NAMES,
     InputError,
@@ -88,9 +82,7 @@ METHODS = dict(zip(METHOD_NAMES, (POS, CHROM, GREEN, LGI, PBV, ICA, OMIT), stric
 #: (lowest SNR in dB, label), best first; below the last threshold the label is "low".
 CONFIDENCE_THRESHOLDS = ((5.0, "high"), (0.0, "medium"))
 
-_CHUNK_BYTES = 192 * 2**20  # decoded RGB frames per chunk
-_MAX_CHUNK_S = 30.0
-_MIN_CHUNK_S = 5.0
+_CHUNK_S = 30.0
 _MAX_OVERLAP_S = 2.0
 _PLOT_SECONDS = 60.0
 
@@ -173,85 +165,7 @@ def _model_predict_fn(model, n_t: int):
     return predict
 
 
-# -- face cropping per chunk ------------------------------------------------------------------
-class _ChunkFaceCrop:
-    """Transform of one chunk (1, T, H, W, 3): the chunk's median face box, one per second.
-
-    Records which chunks fell back to a centre crop, for the command's warning.
-    """
-
-    def __init__(self, fps: float, size: tuple[int, int] | None = None):
-        self.cropper = FaceCropper(
-            detect="every", every_n=max(1, round(fps)), smooth="median", on_missing="center"
-        )
-        self.resizer = None if size is None else Resizer(size=size)
-        self.n_chunks = 0
-        self.fallback_chunks: list[int] = []
-        self.n_detection_frames = 0
-        self.n_found = 0
-
-    def __call__(self, clip: np.ndarray) -> np.ndarray:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FaceNotFoundWarning)  # summarised by the command
-            found = self.cropper.detect_boxes(clip)
-        if found.fallback.any():
-            self.fallback_chunks.append(self.n_chunks)
-        self.n_chunks += 1
-        self.n_detection_frames += int(found.detection_frames.sum())
-        self.n_found += int(found.found.sum())
-        # smooth="median" gives one box for the whole chunk: a slice, no copy of the frames.
-        x0, y0, s, _ = (int(v) for v in found.boxes[0, 0])
-        crop = clip[:, :, y0 : y0 + s, x0 : x0 + s]
-        return crop if self.resizer is None else self.resizer.transform(crop)
-
-
-class _VideoFaceBox:
-    """Transform of one chunk: the face box of the first frame with a face, for all chunks.
-
-    The preprocessing of the LQ-rPPG authors (and of rPPG-Toolbox without dynamic
-    detection): one Haar box, enlarged ``scale`` times, from the start of the video, kept to
-    its end. Where the first frame has no face, detection runs once per second until a face
-    is found; chunks before that are cropped at the centre (and reported).
-    """
-
-    def __init__(self, fps: float, size: tuple[int, int], scale: float):
-        self.cropper = FaceCropper(detect="first", scale=scale, on_missing="raise")
-        self.resizer = Resizer(size=size)
-        self.every = max(1, round(fps))
-        self.box: tuple[int, int, int] | None = None
-        self.box_frame: int | None = None
-        self.n_chunks = 0
-        self.n_frames_seen = 0
-        self.fallback_chunks: list[int] = []
-        self.n_detection_frames = 0
-        self.n_found = 0
-
-    def __call__(self, clip: np.ndarray) -> np.ndarray:
-        if self.box is None:
-            for t in range(0, clip.shape[1], self.every):
-                self.n_detection_frames += 1
-                try:
-                    found = self.cropper.detect_boxes(clip[:, t : t + 1])
-                except ValueError:  # no face on this frame
-                    continue
-                self.n_found += 1
-                x0, y0, side, _ = (int(v) for v in found.boxes[0, 0])
-                self.box, self.box_frame = (x0, y0, side), self.n_frames_seen + t
-                break
-        if self.box is None:
-            self.fallback_chunks.append(self.n_chunks)
-            h, w = clip.shape[2:4]
-            side = min(h, w)
-            x0, y0 = (w - side) // 2, (h - side) // 2
-        else:
-            x0, y0, side = self.box
-        self.n_chunks += 1
-        self.n_frames_seen += clip.shape[1]
-        return self.resizer.transform(clip[:, :, y0 : y0 + side, x0 : x0 + side])
-
-
 def _chunk_seconds(chunk, info, min_frames: int) -> float:
-    floor_s = max(_MIN_CHUNK_S, min_frames / info.fps)
     if chunk is not None:
         if not (np.isfinite(chunk) and chunk > 0):
             raise InputError(f"--chunk must be a positive number of seconds; got {chunk:g}")
@@ -261,9 +175,7 @@ def _chunk_seconds(chunk, info, min_frames: int) -> float:
                 f"{min_frames / info.fps:g} s)"
             )
         return float(chunk)
-    frame_bytes = max(1, info.height * info.width * 3)
-    budget_s = _CHUNK_BYTES / frame_bytes / info.fps
-    return max(floor_s, min(_MAX_CHUNK_S, math.floor(budget_s * 10) / 10))
+    return max(_CHUNK_S, min_frames / info.fps)
 
 
 # -- the command ------------------------------------------------------------------------------
@@ -332,12 +244,12 @@ def _run(video, method, model_path, window, step, chunk, face, band, fps, out, p
     chunk_s = _chunk_seconds(chunk, info, min_frames)
     overlap_s = min(_MAX_OVERLAP_S, chunk_s / 4)
     preprocessing = getattr(model, "metadata_", {}).get("preprocessing", {}) if size else {}
-    if face and preprocessing.get("face_detection") == "first":
-        transform = _VideoFaceBox(info.fps, size, preprocessing.get("box_scale", 1.5))
-    elif face:
-        transform = _ChunkFaceCrop(info.fps, size)
+    if not face:
+        crop = StreamCrop(box="frame", size=size or "mean")
+    elif preprocessing.get("face_detection") == "first":
+        crop = StreamCrop(box="first", size=size, scale=preprocessing.get("box_scale", 1.5))
     else:
-        transform = None if size is None else Resizer(size=size)
+        crop = StreamCrop(box="chunk", size=size or "mean")
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", EstimationWarning)
@@ -347,8 +259,8 @@ def _run(video, method, model_path, window, step, chunk, face, band, fps, out, p
                 predict_fn,
                 chunk_seconds=chunk_s,
                 overlap_seconds=overlap_s,
-                transform=transform,
                 fps=fps,
+                crop=crop,
             )
         except (FileNotFoundError, ValueError) as exc:
             raise InputError(str(exc)) from None
@@ -366,39 +278,7 @@ def _run(video, method, model_path, window, step, chunk, face, band, fps, out, p
         f"{video}: {info.width}x{info.height}, {rate:g} fps, {n} frames ({n / rate:.1f} s); "
         f"method {name_long}; {chunks}"
     )
-    if isinstance(transform, _VideoFaceBox):
-        if transform.box is None:
-            print(f"face: none found on {transform.n_detection_frames} detection frames")
-        else:
-            x0, y0, side = transform.box
-            print(
-                f"face: box {side}x{side} at ({x0}, {y0}) from frame {transform.box_frame}, "
-                "kept for the whole video (the model's preprocessing: one Haar box from the "
-                f"start, enlarged {transform.cropper.scale:g}x)"
-            )
-        if transform.fallback_chunks:
-            _warn(
-                f"no face found in the first {len(transform.fallback_chunks)} of "
-                f"{transform.n_chunks} chunks; the centred square of the frame was used there"
-            )
-    elif isinstance(transform, _ChunkFaceCrop):
-        print(
-            f"face: found on {transform.n_found} of {transform.n_detection_frames} detection "
-            "frames (Haar cascade once per second, one median box per chunk)"
-        )
-        if transform.fallback_chunks:
-            spans = ", ".join(
-                f"{result.starts[k] / rate:.1f}-"
-                f"{min(n, result.starts[k] + result.chunk_frames) / rate:.1f} s"
-                for k in transform.fallback_chunks[:10]
-            )
-            more = ", ..." if len(transform.fallback_chunks) > 10 else ""
-            _warn(
-                f"no face found in {len(transform.fallback_chunks)} of {transform.n_chunks} "
-                f"chunks ({spans}{more}); the centred square of the frame was used there"
-            )
-    else:
-        print("face: not cropped (--no-face); the whole frame is averaged")
+    _print_face(crop, result, n, rate)
     for w in caught:
         _warn(f"{name}: {w.message}")
 
@@ -449,6 +329,47 @@ def _run(video, method, model_path, window, step, chunk, face, band, fps, out, p
         print(f"plot: {plot_path.resolve()}")
     print(f"done in {time.perf_counter() - t0:.1f} s")
     return 0 if np.isfinite(hr) else 1
+
+
+def _print_face(crop: StreamCrop, result, n: int, rate: float) -> None:
+    """The face line(s): where the crop came from and which chunks fell back to the centre."""
+    if crop.box == "frame":
+        print("face: not cropped (--no-face); the whole frame is averaged")
+        return
+    found = ~np.isnan(result.faces[:, 0])
+    fallback = np.flatnonzero(result.chunk_fallback)
+    n_chunks = len(result.starts)
+    if crop.box == "first":
+        if not found.any():
+            print(f"face: none found on {len(found)} detection frames")
+        else:
+            x0, y0, side, _ = result.chunk_boxes[np.flatnonzero(~result.chunk_fallback)[0]]
+            print(
+                f"face: box {side}x{side} at ({x0}, {y0}) from frame "
+                f"{result.detection_frames[found][0]}, kept for the whole video (the model's "
+                f"preprocessing: one Haar box from the start, enlarged {crop.scale:g}x)"
+            )
+        if fallback.size:
+            _warn(
+                f"no face found in the first {fallback.size} of {n_chunks} chunks; the centred "
+                "square of the frame was used there"
+            )
+        return
+    print(
+        f"face: found on {int(found.sum())} of {len(found)} detection frames (Haar cascade once "
+        f"per second on a {crop.detect_size}-px copy, one median box per chunk)"
+    )
+    if fallback.size:
+        spans = ", ".join(
+            f"{result.starts[k] / rate:.1f}-"
+            f"{min(n, result.starts[k] + result.chunk_frames) / rate:.1f} s"
+            for k in fallback[:10]
+        )
+        more = ", ..." if fallback.size > 10 else ""
+        _warn(
+            f"no face found in {fallback.size} of {n_chunks} chunks ({spans}{more}); the "
+            "centred square of the frame was used there"
+        )
 
 
 def _window_table(filtered: np.ndarray, fs: float, window: float, step: float, band):

@@ -238,3 +238,35 @@ def test_default_is_the_shipped_pretrained_model(face_video, capsys):
     assert "method LQ-rPPG, pretrained weights 'synthetic-32'" in captured.out
     assert "clips of 160 frames at 32x32" in captured.out
     assert abs(_whole_hr(captured.out) - hr_true) < 3.0
+
+
+class _FirstBoxModel(_FakeModel):
+    """A model whose preprocessing is one face box from the start (the authors' models)."""
+
+    def __init__(self):
+        super().__init__()
+        self.metadata_ = {"preprocessing": {"face_detection": "first", "box_scale": 1.2}}
+
+
+def test_models_with_one_box_from_the_start_get_it(face_video, monkeypatch, capsys):
+    model = _FirstBoxModel()
+    module = types.ModuleType("lqrppg.models")
+    module.LQRPPGRegressor = types.SimpleNamespace(load=lambda path: model, pretrained=None)
+    monkeypatch.setitem(sys.modules, "lqrppg.models", module)
+    path, hr_true = face_video
+    assert main(["predict", path, "--model", path, "--chunk", "8"]) == 0
+    out = capsys.readouterr().out
+    match = re.search(
+        r"face: box (\d+)x\1 at \((\d+), (\d+)\) from frame 0, kept for the whole", out
+    )
+    assert match and "enlarged 1.2x" in out, out
+    # The first frame's face enlarged 1.2 times, as FaceCropper(detect="first") finds it (the
+    # 64-px frames are below the 160-px detection size, so they are searched as they are).
+    from lqrppg.video import FaceCropper, read_video
+
+    frames = read_video(path).frames
+    box = FaceCropper(detect="first", scale=1.2).detect_boxes(frames[None, :1]).boxes[0, 0]
+    side, x0, y0 = (int(v) for v in match.groups())
+    assert (x0, y0, side, side) == tuple(box)
+    assert all(s[1:] == (90, 16, 16, 3) for s in model.shapes)
+    assert abs(_whole_hr(out) - hr_true) < 3.0

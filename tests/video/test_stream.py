@@ -132,3 +132,186 @@ def test_stream_errors(tmp_path):
         stream_predict(path, lambda c: ok(c)[:, 1:], chunk_seconds=1.0)
     with pytest.raises(ValueError, match="window"):
         stream_predict(path, ok, chunk_seconds=1.0, window="hamming")
+
+
+# -- crop on read (StreamCrop) ------------------------------------------------------------
+FPS = 30.0
+WALL_FRAMES = 20  # the face appears at frame 20
+
+
+@pytest.fixture(scope="module")
+def astronaut_file(astronaut, tmp_path_factory):
+    """4 s (120 frames, 250 x 330) of the astronaut's face panning right over a wall, after
+    20 frames of the bare wall; lossless FFV1, so the decoded frames are these frames."""
+    crop = astronaut[0:224, 128:352]
+    rng = np.random.default_rng(1)
+    wall = np.clip(rng.normal((96, 112, 128), 2, (250, 330, 3)), 0, 255).astype(np.uint8)
+    frames = np.repeat(wall[None], 120, axis=0)
+    cols = np.rint(np.linspace(10, 90, 100)).astype(int)
+    for t, c in zip(range(WALL_FRAMES, 120), cols, strict=True):
+        frames[t, 12 : 12 + 224, c : c + 224] = crop
+    path = write_video(tmp_path_factory.mktemp("astro") / "astro.mkv", frames, FPS)
+    np.testing.assert_array_equal(read_video(path).frames, frames)  # lossless
+    return path, frames
+
+
+def _expected_box(frames, instants, scale=1.5):
+    """The documented rule: the median centre and side of the 160-px detections."""
+    from lqrppg.video import detect_faces
+    from lqrppg.video._face import _square_box
+
+    faces = [detect_faces(frames[t], downscale_to=160) for t in instants]
+    faces = np.array([f[0] for f in faces if len(f)], dtype=float).reshape(-1, 4)
+    height, width = frames.shape[1:3]
+    if not len(faces):
+        return _square_box(width / 2, height / 2, height, height, width), True
+    side = scale * np.maximum(faces[:, 2], faces[:, 3])
+    cx, cy = faces[:, 0] + faces[:, 2] / 2, faces[:, 1] + faces[:, 3] / 2
+    return _square_box(np.median(cx), np.median(cy), np.median(side), height, width), False
+
+
+def _crop(frames, box, size=None):
+    x, y, w, h = box
+    crops = frames[:, y : y + h, x : x + w]
+    return crops if size is None else Resizer(size=size).transform(crops[None])[0]
+
+
+def _collect(path, crop, **kwargs):
+    seen = []
+
+    def predict(clip):
+        seen.append(clip[0].copy())
+        return np.zeros(clip.shape[:2])
+
+    out = stream_predict(path, predict, fps=None, crop=crop, **kwargs)
+    return out, seen
+
+
+def test_crop_on_read_chunk_boxes_follow_the_documented_rule(astronaut_file, monkeypatch):
+    path, frames = astronaut_file
+    from lqrppg.video import StreamCrop, _stream
+
+    calls = []
+    real = _stream.detect_faces
+
+    def counting(image, **kwargs):
+        calls.append(image.shape)
+        return real(image, **kwargs)
+
+    monkeypatch.setattr(_stream, "detect_faces", counting)
+    crop = StreamCrop(box="chunk", size=(24, 24), detect_every=0.5)
+    # 2-s chunks every 1.5 s: [0, 60), [45, 105), and [60, 120) to end on the last frame
+    out, seen = _collect(path, crop, chunk_seconds=2.0, overlap_seconds=0.5)
+    assert out.starts.tolist() == [0, 45, 60]
+    # every 15th frame, each detected once although chunks share frames; grey, full size
+    assert out.detection_frames.tolist() == list(range(0, 120, 15))
+    assert len(calls) == 8 and set(calls) == {(250, 330)}
+    assert np.isnan(out.faces[:2, 0]).all() and not np.isnan(out.faces[2:, 0]).any()
+    # chunk 0: only frame 0 is known when it starts (the wall): the centre, reported
+    box0, fallback0 = _expected_box(frames, [0])
+    assert fallback0 and out.chunk_fallback.tolist() == [True, False, False]
+    # chunk 1 (from frame 45): the detections of frames 0-45; the face at 30 and 45
+    box1, _ = _expected_box(frames, [0, 15, 30, 45])
+    # the short chunk from frame 90: frames 45-90; its box is reported for the last clip
+    box2, _ = _expected_box(frames, [45, 60, 75, 90])
+    np.testing.assert_array_equal(out.chunk_boxes, [box0, box1, box2])
+    np.testing.assert_array_equal(seen[0], _crop(frames[0:60], box0, (24, 24)))
+    np.testing.assert_array_equal(seen[1], _crop(frames[45:105], box1, (24, 24)))
+    # the last clip: frames 60-104 as cropped for chunk 1, then 105-119 with its own box
+    np.testing.assert_array_equal(seen[2][:45], _crop(frames[60:105], box1, (24, 24)))
+    np.testing.assert_array_equal(seen[2][45:], _crop(frames[105:120], box2, (24, 24)))
+    assert not np.array_equal(box1, box2)  # the face moved: the two parts differ
+
+
+def test_crop_on_read_mean_and_whole_crops_equal_the_in_memory_pipeline(astronaut_file):
+    from lqrppg.baselines import spatial_mean
+    from lqrppg.video import StreamCrop
+
+    path, frames = astronaut_file
+    kw = {"chunk_seconds": 2.0, "overlap_seconds": 0.5}
+    out, means = _collect(path, StreamCrop(size="mean", detect_every=0.5), **kw)
+    _, crops = _collect(path, StreamCrop(size=None, detect_every=0.5), **kw)
+    for k, (_, _, w, h) in enumerate(out.chunk_boxes):
+        assert crops[k].shape[1:] == (h, w, 3)
+        # the mean of each crop, to the last bit, as the baselines compute it
+        assert means[k].shape == (60, 3) and means[k].dtype == np.float64
+        assert np.array_equal(means[k], spatial_mean(crops[k][None])[0])
+    np.testing.assert_array_equal(crops[1], _crop(frames[45:105], out.chunk_boxes[1]))
+    # POS on the streamed traces is POS on the in-memory crops
+    pos = POS(fs=FPS)
+    for k, start in enumerate(out.starts[:2]):
+        expected = pos.predict(_crop(frames[start : start + 60], out.chunk_boxes[k])[None])
+        np.testing.assert_array_equal(pos.predict(means[k][None]), expected)
+
+
+def test_crop_on_read_whole_frame_and_first_box(astronaut_file):
+    from lqrppg.video import StreamCrop
+
+    path, frames = astronaut_file
+    kw = {"chunk_seconds": 2.0, "overlap_seconds": 0.5}
+    out, seen = _collect(path, StreamCrop(box="frame", size=(16, 20)), **kw)
+    assert out.detection_frames.size == 0 and not out.chunk_fallback.any()
+    np.testing.assert_array_equal(out.chunk_boxes, [[0, 0, 330, 250]] * 3)
+    np.testing.assert_array_equal(
+        seen[1], Resizer(size=(16, 20)).transform(frames[None, 45:105])[0]
+    )
+    # "first": detection until the first face (frame 30), then that box to the end
+    out, seen = _collect(path, StreamCrop(box="first", size=(24, 24), detect_every=0.5), **kw)
+    assert out.detection_frames.tolist() == [0, 15, 30]
+    box, _ = _expected_box(frames, [30])
+    assert out.chunk_fallback.tolist() == [True, False, False]
+    np.testing.assert_array_equal(out.chunk_boxes[1:], [box, box])
+    np.testing.assert_array_equal(seen[2], _crop(frames[60:120], box, (24, 24)))
+
+
+def test_crop_on_read_holds_crops_not_frames(tmp_path):
+    """640 x 480 frames, 2-s chunks (55 MB of decoded frames each): with the crop on read,
+    the frames held are 24 x 24 crops; what is allocated at once is a few frames."""
+    from lqrppg.video import StreamCrop
+
+    data = make_synthetic_rppg(
+        n_subjects=1, duration=1.0, fs=30.0, frame_size=(60, 80), random_state=3
+    )
+    import cv2
+
+    big = np.stack([cv2.resize(f, (640, 480)) for f in data.videos[0]])
+    path = write_video(tmp_path / "big.avi", np.tile(big, (6, 1, 1, 1)), 30.0)  # 6 s
+    frame_bytes = 640 * 480 * 3
+    tracemalloc.start()
+    try:
+        out = stream_predict(
+            path,
+            POS(fs=30.0).predict,
+            chunk_seconds=2.0,
+            overlap_seconds=0.5,
+            crop=StreamCrop(size="mean"),
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert out.waveform.shape == (180,) and np.all(np.isfinite(out.waveform))
+    assert peak < 8 * frame_bytes < 60 * frame_bytes  # a chunk of frames would be 60
+
+
+def test_stream_crop_errors(astronaut_file):
+    from lqrppg.video import StreamCrop
+
+    path, _ = astronaut_file
+
+    def run(crop):
+        return stream_predict(path, lambda c: np.zeros(c.shape[:2]), chunk_seconds=2.0, crop=crop)
+
+    with pytest.raises(ValueError, match="crop must be a StreamCrop"):
+        run("face")
+    for params, match in [
+        ({"box": "median"}, "box must be one of"),
+        ({"size": (0, 4)}, "size must be None or a pair"),
+        ({"size": "max"}, "size must be None or a pair"),
+        ({"detect_every": 0}, "detect_every"),
+        ({"scale": -1.0}, "scale"),
+        ({"detect_size": 10}, "detect_size"),
+        ({"min_face_size": 0}, "min_face_size"),
+        ({"min_neighbors": 0}, "min_neighbors"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            run(StreamCrop(**params))
