@@ -437,6 +437,50 @@ def _short_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
+class _NoInitOnMeta(torch.overrides.TorchFunctionMode):
+    """The arithmetic of weight initialisation skipped on ``meta`` tensors.
+
+    A skeleton on the meta device holds no values, so computing its initial weights does
+    nothing but cost: torch's meta kernels of several operations (``normal_``,
+    ``rand_like``, ``mul`` by a Python number, ...) are written in Python and the first of
+    them imports ``torch._dynamo`` (2-3 s and about 70 MB, once per process) just to load a
+    model. Here, on meta tensors, in-place operations (``copy_``, ``uniform_``,
+    ``torch.nn.init.*``) return their target and element-wise ones an empty meta tensor of
+    the broadcast shape; everything else, and everything off the meta device, runs as usual.
+    Shapes stay exact, so the comparison with the stored tensors is unchanged.
+    """
+
+    _ELEMENTWISE = frozenset(
+        {"add", "sub", "mul", "div", "neg", "exp", "log", "expm1", "log1p", "sqrt", "pow"}
+        | {"clamp", "clamp_min", "clamp_max", "rsub", "sigmoid", "rand_like", "randn_like"}
+    )
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        if func is torch.arange and not kwargs.get("out"):
+            dtype, device = kwargs.get("dtype"), kwargs.get("device")
+            if torch.empty(0, device=device).is_meta:
+                bounds = (0, *args) if len(args) == 1 else args
+                start, end, step = (*bounds, 1)[:3]
+                if dtype is None:
+                    exact = all(isinstance(v, int) for v in (start, end, step))
+                    dtype = torch.int64 if exact else torch.get_default_dtype()
+                n = max(0, math.ceil((end - start) / step))
+                return torch.empty(n, dtype=dtype, device="meta")
+        tensors = [a for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)]
+        if tensors and all(t.is_meta for t in tensors):
+            in_place = name.endswith("_") and not name.startswith("__")
+            if in_place or getattr(func, "__module__", "") == "torch.nn.init":
+                return tensors[0]  # in place: the target, unchanged
+            if name == "expand_as":
+                return torch.empty_like(tensors[1])
+            if name in self._ELEMENTWISE:
+                shape = torch.broadcast_shapes(*(t.shape for t in tensors))
+                return torch.empty(shape, dtype=tensors[0].dtype, device="meta")
+        return func(*args, **kwargs)
+
+
 def restore_module(build: Any, state: Any, path, what: str) -> nn.Module:
     """A module from ``build()`` with the stored ``state``; stored sizes checked first.
 
@@ -445,7 +489,8 @@ def restore_module(build: Any, state: Any, path, what: str) -> nn.Module:
     any memory is taken: a file whose hyper-parameters were altered to, say, a width of 32768
     is refused instead of allocating tens of GB.
     """
-    with torch_rng(0), torch.device("meta"):  # the weights are overwritten; keep the RNG
+    # the weights are overwritten: keep the RNG, skip the initialisation
+    with torch_rng(0), torch.device("meta"), _NoInitOnMeta():
         skeleton = build()
     expected = skeleton.state_dict()
     if not isinstance(state, dict):
