@@ -53,6 +53,15 @@ __all__ = [
 ]
 
 _PREPROCESSING = ("standardize", "none")
+#: Largest float32 network input of one forward pass of ``predict``.
+_PREDICT_INPUT_BYTES = 64 * 2**20
+#: Torch threads of ``predict`` when ``num_threads`` is None. Measured by
+#: benchmarks/bench_complexity.py (one 160-frame clip per pass, interleaved repeats, on a
+#: 2-core shared CPU): 2 threads ran the C2F networks 0.06-0.3 times as fast as 1 thread at
+#: 32 x 32 and 128 x 128, and PhysNet 0.3 times at 32 x 32 and 0.9 times at 128 x 128
+#: (docs/benchmarks/complexity.md): their operations are too small for a thread pool to pay
+#: off, and on a busy CPU its workers wait for each other. Set num_threads for more.
+_PREDICT_THREADS = 1
 _FORMAT = "lqrppg.models"
 # 2: the file carries the SHA-256 of its content ("sha256"), checked on load.
 _FORMAT_VERSION = 2
@@ -882,15 +891,24 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
         ndarray of shape (n_clips, T), float64
             Zero mean and unit standard deviation per clip (all zeros if the network's
             output for a clip is constant).
+
+        Notes
+        -----
+        Clips go through the network ``batch_size`` at a time, or fewer where their float32
+        input would exceed 64 MiB (2 clips of 160 x 128 x 128), which bounds the working
+        memory; the batching changes the output only at float32 rounding (about 1e-6).
+        With ``num_threads=None`` prediction runs on one torch thread (measured fastest for
+        every network and input size; see the ``num_threads`` parameter).
         """
         check_is_fitted(self)
         p = self._check_inference_params()
         X = self._check_clips(X, fitting=False)
-        n, T = X.shape[:2]
+        n, T, H, W = X.shape[:4]
         out = np.empty((n, T), dtype=np.float64)
         module = self.module_.eval()
-        bs = int(self.batch_size)
-        with torch_num_threads(self.num_threads), torch.no_grad():
+        bs = max(1, min(int(self.batch_size), _PREDICT_INPUT_BYTES // (T * H * W * 3 * 4)))
+        threads = _PREDICT_THREADS if self.num_threads is None else self.num_threads
+        with torch_num_threads(threads), torch.no_grad():
             for start in range(0, n, bs):
                 clips = torch.from_numpy(_host_batch(X, slice(start, start + bs)))
                 x = clips_to_tensor(clips.to(self.device_), p["preprocessing"])
