@@ -53,7 +53,9 @@ __all__ = [
 ]
 
 _PREPROCESSING = ("standardize", "none")
-#: Largest float32 network input of one forward pass of ``predict``.
+#: Bounds of one forward pass of ``predict``: frames (the selective scans' states grow with
+#: them: about 25 MB per 160-frame clip in C2F) and bytes of float32 input.
+_PREDICT_FRAMES = 320
 _PREDICT_INPUT_BYTES = 64 * 2**20
 #: Torch threads of ``predict`` when ``num_threads`` is None. Measured by
 #: benchmarks/bench_complexity.py (one 160-frame clip per pass, interleaved repeats, on a
@@ -894,9 +896,10 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
 
         Notes
         -----
-        Clips go through the network ``batch_size`` at a time, or fewer where their float32
-        input would exceed 64 MiB (2 clips of 160 x 128 x 128), which bounds the working
-        memory; the batching changes the output only at float32 rounding (about 1e-6).
+        Clips go through the network ``batch_size`` at a time, or fewer where they would
+        exceed 320 frames or 64 MiB of float32 input (2 clips of 160 x 128 x 128), which
+        bounds the working memory (C2F's selective scans hold about 25 MB of states per
+        160-frame clip); the batching changes the output only at float32 rounding (1e-6).
         With ``num_threads=None`` prediction runs on one torch thread (measured fastest for
         every network and input size; see the ``num_threads`` parameter).
         """
@@ -906,7 +909,8 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
         n, T, H, W = X.shape[:4]
         out = np.empty((n, T), dtype=np.float64)
         module = self.module_.eval()
-        bs = max(1, min(int(self.batch_size), _PREDICT_INPUT_BYTES // (T * H * W * 3 * 4)))
+        bound = min(_PREDICT_FRAMES // T, _PREDICT_INPUT_BYTES // (T * H * W * 3 * 4))
+        bs = max(1, min(int(self.batch_size), bound))
         threads = _PREDICT_THREADS if self.num_threads is None else self.num_threads
         with torch_num_threads(threads), torch.no_grad():
             for start in range(0, n, bs):

@@ -84,6 +84,7 @@ def test_predict_batches_bounded_by_input_bytes_and_one_thread_by_default(
 
     monkeypatch.setattr(model, "_output", spy)
     monkeypatch.setattr(_base, "_PREDICT_INPUT_BYTES", 3 * T * H * W * 3 * 4)
+    monkeypatch.setattr(_base, "_PREDICT_FRAMES", 10**6)
     model.set_params(batch_size=4, num_threads=None)
     before = torch.get_num_threads()
     torch.set_num_threads(2)
@@ -94,6 +95,10 @@ def test_predict_batches_bounded_by_input_bytes_and_one_thread_by_default(
         torch.set_num_threads(before)
     assert sizes == [3, 3, 2] and set(threads) == {1}
     np.testing.assert_allclose(pieces, whole, atol=1e-4)
+    sizes.clear()
+    monkeypatch.setattr(_base, "_PREDICT_FRAMES", 2 * T + 1)  # the bound on frames
+    model.predict(data.videos[:5])
+    assert sizes == [2, 2, 1]
     sizes.clear()
     monkeypatch.setattr(_base, "_PREDICT_INPUT_BYTES", 1)  # never fewer than one clip
     model.predict(data.videos[:2])
