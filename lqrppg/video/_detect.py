@@ -63,6 +63,7 @@ def detect_faces(
     scale_factor: float = 1.1,
     min_neighbors: int = 3,
     min_size: int = 30,
+    max_size: int | None = None,
     downscale_to: int | None = None,
 ) -> np.ndarray:
     """Faces in one image by OpenCV's frontal-face Haar cascade (Viola-Jones).
@@ -88,6 +89,10 @@ def detect_faces(
         ungrouped raw detections.
     min_size : int, default=30
         Smallest face side in pixels (of ``image``) that is searched for (>= 0).
+    max_size : int, optional
+        Largest face side in pixels (of ``image``) that is searched for (OpenCV's
+        ``maxSize``; >= ``min_size``); None: up to the whole image. Most of the cascade's
+        work is at the small sizes, so a ``min_size`` near the expected face saves most.
     downscale_to : int, optional
         Shorter side in pixels (>= 24) of the copy the cascade runs on; an image whose
         shorter side is no longer than this is searched as it is. None (the default)
@@ -130,6 +135,8 @@ def detect_faces(
         raise ValueError(f"scale_factor must be a finite number > 1; got {scale_factor!r}")
     min_neighbors = check_int(min_neighbors, "min_neighbors", 0)
     min_size = check_int(min_size, "min_size", 0)
+    if max_size is not None:
+        max_size = check_int(max_size, "max_size", max(1, min_size))
     if downscale_to is not None:
         downscale_to = check_int(downscale_to, "downscale_to", 24)
     classifier = _face_cascade()
@@ -143,11 +150,12 @@ def detect_faces(
         size = (max(1, round(width * factor)), max(1, round(height * factor)))
         gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
         min_size = round(min_size * factor)
+        max_size = None if max_size is None else max(1, round(max_size * factor))
+    limits = {"minSize": (int(min_size), int(min_size))}
+    if max_size is not None:
+        limits["maxSize"] = (int(max_size), int(max_size))
     found = classifier.detectMultiScale(
-        gray,
-        scaleFactor=float(scale_factor),
-        minNeighbors=int(min_neighbors),
-        minSize=(int(min_size), int(min_size)),
+        gray, scaleFactor=float(scale_factor), minNeighbors=int(min_neighbors), **limits
     )
     if factor < 1.0:
         back = np.array([width / gray.shape[1], height / gray.shape[0]] * 2)

@@ -483,6 +483,57 @@ def _read_chunks(p: Path, chunk_frames, overlap, limit, fps, reducer, complete_l
         cap.release()
 
 
+def _in_background(items: Iterator, depth: int = 1, name: str = "lqrppg-reader") -> Iterator:
+    """The items of ``items``, produced by a background thread up to ``depth`` ahead.
+
+    OpenCV releases the GIL while it decodes, detects and resizes, and torch while it
+    computes, so the reading of the next chunk overlaps the prediction of this one. An
+    exception of the producer is raised here, after the items made before it; when the
+    consumer stops early (or fails), the producer is stopped and ``items`` closed (which
+    releases the video file) before this generator returns.
+    """
+    import queue
+    import threading
+
+    channel: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(message) -> bool:
+        while not stop.is_set():
+            try:
+                channel.put(message, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(("error", exc))
+        finally:
+            items.close()
+
+    worker = threading.Thread(target=produce, name=name, daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = channel.get()
+            if kind == "item":
+                yield value
+            elif kind == "error":
+                raise value
+            else:
+                return
+    finally:
+        stop.set()
+        worker.join()
+
+
 def _chunk(start: int, frames: list, stamps: list, rate: float) -> VideoChunk:
     ts = np.asarray(stamps, dtype=np.float64)
     if _usable(ts):

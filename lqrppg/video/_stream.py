@@ -11,7 +11,7 @@ from sklearn.utils import Bunch
 from ._clips import overlap_add
 from ._detect import detect_faces
 from ._face import _square_box
-from ._io import _check_path, _Frames, _read_chunks, video_info
+from ._io import _check_path, _Frames, _in_background, _read_chunks, video_info
 from ._validation import check_choice, check_int, check_positive, check_size
 
 __all__ = ["StreamCrop", "stream_predict"]
@@ -29,9 +29,11 @@ class StreamCrop:
     Faces are found by :func:`detect_faces` (OpenCV's Haar cascade) on a grey copy of the
     frame shrunk to a ``detect_size``-pixel shorter side, at the *detection instants*: frames
     ``0, k, 2k, ...`` of the video with ``k = round(detect_every * fps)``, each once however
-    many chunks hold it. The largest face is made square (side = the larger of its width and
-    height), enlarged ``scale`` times around its centre and placed inside the frame, as
-    :class:`FaceCropper` does.
+    many chunks hold it. Once a face has been found, the next instant first searches faces
+    of 2/3 to 3/2 times its side (the cascade's minimum and maximum sizes; the small sizes
+    are most of its work), and all sizes only when none is found there. The largest face
+    found is made square (side = the larger of its width and height), enlarged ``scale``
+    times around its centre and placed inside the frame, as :class:`FaceCropper` does.
 
     Parameters
     ----------
@@ -51,12 +53,14 @@ class StreamCrop:
           detection); detection stops once a face is found. Chunks that start before it
           are cropped to the centred square and reported.
         - ``"frame"``: the whole frame, no detection.
-    size : (int, int), "mean" or None, default=None
-        ``(height, width)``: each crop resized with ``cv2.INTER_AREA`` (as :class:`Resizer`),
-        frames of shape (T, height, width, 3) uint8. ``"mean"``: the mean R, G, B of each
-        crop, (T, 3) float64 (as :func:`lqrppg.baselines.spatial_mean`, to the last bit:
-        sums of the 8-bit values divided once), the input of the unsupervised methods.
-        None: the crops at their own size (the same for every frame of a chunk).
+    size : "mean" or (int, int), default="mean"
+        ``"mean"``: the mean R, G, B of each crop, (T, 3) float64 (as
+        :func:`lqrppg.baselines.spatial_mean`, to the last bit: sums of the 8-bit values
+        divided once), the input of the unsupervised methods. ``(height, width)``: each crop
+        resized with ``cv2.INTER_AREA`` (as :class:`Resizer`), frames of shape (T, height,
+        width, 3) uint8, e.g. a model's input size. (Crops at their own size are not
+        offered: they would make the memory depend on the frame size again, and the clip
+        that completes a short last chunk joins crops of two chunks' boxes.)
     detect_every : float, default=1.0
         Seconds between detection instants (> 0; at least one frame).
     scale : float, default=1.5
@@ -80,13 +84,15 @@ class StreamCrop:
     >>> from lqrppg.video import StreamCrop
     >>> StreamCrop(size=(32, 32))
     StreamCrop(box='chunk', size=(32, 32))
+    >>> StreamCrop(box="frame")
+    StreamCrop(box='frame', size='mean')
     """
 
     def __init__(
         self,
         *,
         box: str = "chunk",
-        size=None,
+        size="mean",
         detect_every: float = 1.0,
         scale: float = 1.5,
         detect_size: int | None = 160,
@@ -108,7 +114,13 @@ class StreamCrop:
         """Check the parameters; the per-video state of one streaming run."""
         check_choice(self.box, "box", ("chunk", "first", "frame"))
         if not (isinstance(self.size, str) and self.size == "mean"):
-            check_size(self.size, "size", allow_none=True)
+            try:
+                check_size(self.size, "size")
+            except ValueError:
+                raise ValueError(
+                    f"size must be 'mean' or a pair of positive integers (height, width); got "
+                    f"{self.size!r}"
+                ) from None
         check_positive(self.detect_every, "detect_every")
         check_positive(self.scale, "scale")
         if self.detect_size is not None:
@@ -116,6 +128,10 @@ class StreamCrop:
         check_int(self.min_face_size, "min_face_size", 1)
         check_int(self.min_neighbors, "min_neighbors", 1)
         return _CropRun(self, fps, chunk_frames)
+
+
+#: Detection first looks for faces between 1/_NEAR and _NEAR times the last face's side.
+_NEAR = 1.5
 
 
 class _CropRun:
@@ -133,10 +149,11 @@ class _CropRun:
         self.every = max(1, round(float(spec.detect_every) * fps))
         self.window = chunk_frames
         self.mean = isinstance(spec.size, str)
-        self.size = None if self.mean else check_size(spec.size, "size", allow_none=True)
+        self.size = None if self.mean else check_size(spec.size, "size")
         self.shape: tuple[int, int] | None = None
         self.detections: list[tuple[int, np.ndarray]] = []  # (frame, face (x, y, w, h))
         self.first: tuple[int, int, int, int] | None = None
+        self.last_side: float | None = None  # of the face found at the last instant
 
     def observe(self, t: int, frame: np.ndarray) -> None:
         if self.shape is None:
@@ -145,16 +162,28 @@ class _CropRun:
             return
         import cv2
 
-        faces = detect_faces(
-            cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY),
-            min_size=int(self.spec.min_face_size),
-            min_neighbors=int(self.spec.min_neighbors),
-            downscale_to=self.spec.detect_size,
-        )
+        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        faces = np.empty((0, 4))
+        if self.last_side is not None:  # sizes near the last face first: a fraction of the work
+            faces = self._detect(gray, self.last_side / _NEAR, self.last_side * _NEAR)
+        if not faces.shape[0]:
+            faces = self._detect(gray, self.spec.min_face_size, None)
         face = faces[0].astype(np.float64) if faces.shape[0] else np.full(4, np.nan)
+        self.last_side = float(max(face[2], face[3])) if faces.shape[0] else None
         self.detections.append((t, face))
         if self.first is None and faces.shape[0]:
             self.first = self._box(face[None])
+
+    def _detect(self, gray: np.ndarray, low: float, high: float | None) -> np.ndarray:
+        low = max(int(self.spec.min_face_size), int(low))
+        high = None if high is None else max(low, int(np.ceil(high)))
+        return detect_faces(
+            gray,
+            min_size=low,
+            max_size=high,
+            min_neighbors=int(self.spec.min_neighbors),
+            downscale_to=self.spec.detect_size,
+        )
 
     def _box(self, faces: np.ndarray) -> tuple[int, int, int, int]:
         """The square box of the median centre and side of ``faces`` (n, 4)."""
@@ -188,8 +217,7 @@ class _CropRun:
         if self.mean:
             b, g, r, _ = cv2.sumElems(crop)  # exact for 8-bit frames (integer sums)
             return np.array([r, g, b]) / (w * h)
-        if self.size is not None:
-            crop = cv2.resize(crop, (self.size[1], self.size[0]), interpolation=cv2.INTER_AREA)
+        crop = cv2.resize(crop, (self.size[1], self.size[0]), interpolation=cv2.INTER_AREA)
         return cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
 
 
@@ -235,7 +263,10 @@ def stream_predict(
 
     With ``crop`` (a :class:`StreamCrop`), each frame is cropped (and resized, or averaged)
     as it is decoded and only the crops are kept: the memory is that of a few chunks of
-    crops, whatever the frame size and the length of the video. Without it, chunks hold
+    crops, whatever the frame size and the length of the video; the chunks are then read
+    by a background thread, one ahead of ``predict_fn`` (OpenCV releases the GIL while it
+    decodes, detects and resizes, torch while it computes), so that reading and prediction
+    overlap where a second core is free. Without it, chunks hold
     whole frames: a few chunks of them (the chunks being filled, which share their frames,
     the one handed out and the one kept to complete a short last chunk), which at 1920 x
     1080 is about 1 GB per 5 s chunk; ``transform`` (e.g. a :class:`FaceCropper` and a
@@ -328,6 +359,8 @@ def stream_predict(
     sources: set[str] = set()
     n_frames = 0
     reader = _read_chunks(p, chunk, overlap, None, rate, reducer, complete_last=True)
+    if crop is not None:  # chunks of crops are small: read the next while this one is used
+        reader = _in_background(reader)
     for piece, key in reader:
         start, frames = piece.start, piece.frames
         stamps.append(piece.timestamps[max(0, n_frames - start) :])  # frames not seen before

@@ -155,18 +155,36 @@ def astronaut_file(astronaut, tmp_path_factory):
     return path, frames
 
 
-def _expected_box(frames, instants, scale=1.5):
-    """The documented rule: the median centre and side of the 160-px detections."""
+def _documented_faces(frames, every):
+    """The documented search at frames 0, every, 2 every, ...: 160-px detection, faces of 2/3
+    to 3/2 times the last face's side first, all sizes (from 30 px) when none is there."""
+    import math
+
     from lqrppg.video import detect_faces
+
+    faces, last = {}, None
+    for t in range(0, len(frames), every):
+        found = np.empty((0, 4))
+        if last is not None:
+            low, high = max(30, int(last / 1.5)), math.ceil(last * 1.5)
+            found = detect_faces(frames[t], min_size=low, max_size=high, downscale_to=160)
+        if not len(found):
+            found = detect_faces(frames[t], downscale_to=160)
+        faces[t] = found[0].astype(float) if len(found) else np.full(4, np.nan)
+        last = max(found[0][2:]) if len(found) else None
+    return faces
+
+
+def _expected_box(faces, instants, frames, scale=1.5):
+    """The documented box: the median centre and side of the faces found at ``instants``."""
     from lqrppg.video._face import _square_box
 
-    faces = [detect_faces(frames[t], downscale_to=160) for t in instants]
-    faces = np.array([f[0] for f in faces if len(f)], dtype=float).reshape(-1, 4)
+    found = np.array([faces[t] for t in instants if not np.isnan(faces[t][0])]).reshape(-1, 4)
     height, width = frames.shape[1:3]
-    if not len(faces):
+    if not len(found):
         return _square_box(width / 2, height / 2, height, height, width), True
-    side = scale * np.maximum(faces[:, 2], faces[:, 3])
-    cx, cy = faces[:, 0] + faces[:, 2] / 2, faces[:, 1] + faces[:, 3] / 2
+    side = scale * np.maximum(found[:, 2], found[:, 3])
+    cx, cy = found[:, 0] + found[:, 2] / 2, found[:, 1] + found[:, 3] / 2
     return _square_box(np.median(cx), np.median(cy), np.median(side), height, width), False
 
 
@@ -207,13 +225,15 @@ def test_crop_on_read_chunk_boxes_follow_the_documented_rule(astronaut_file, mon
     assert out.detection_frames.tolist() == list(range(0, 120, 15))
     assert len(calls) == 8 and set(calls) == {(250, 330)}
     assert np.isnan(out.faces[:2, 0]).all() and not np.isnan(out.faces[2:, 0]).any()
+    faces = _documented_faces(frames, 15)
+    np.testing.assert_array_equal(out.faces, [faces[t] for t in range(0, 120, 15)])
     # chunk 0: only frame 0 is known when it starts (the wall): the centre, reported
-    box0, fallback0 = _expected_box(frames, [0])
+    box0, fallback0 = _expected_box(faces, [0], frames)
     assert fallback0 and out.chunk_fallback.tolist() == [True, False, False]
     # chunk 1 (from frame 45): the detections of frames 0-45; the face at 30 and 45
-    box1, _ = _expected_box(frames, [0, 15, 30, 45])
+    box1, _ = _expected_box(faces, [0, 15, 30, 45], frames)
     # the short chunk from frame 90: frames 45-90; its box is reported for the last clip
-    box2, _ = _expected_box(frames, [45, 60, 75, 90])
+    box2, _ = _expected_box(faces, [45, 60, 75, 90], frames)
     np.testing.assert_array_equal(out.chunk_boxes, [box0, box1, box2])
     np.testing.assert_array_equal(seen[0], _crop(frames[0:60], box0, (24, 24)))
     np.testing.assert_array_equal(seen[1], _crop(frames[45:105], box1, (24, 24)))
@@ -230,13 +250,17 @@ def test_crop_on_read_mean_and_whole_crops_equal_the_in_memory_pipeline(astronau
     path, frames = astronaut_file
     kw = {"chunk_seconds": 2.0, "overlap_seconds": 0.5}
     out, means = _collect(path, StreamCrop(size="mean", detect_every=0.5), **kw)
-    _, crops = _collect(path, StreamCrop(size=None, detect_every=0.5), **kw)
-    for k, (_, _, w, h) in enumerate(out.chunk_boxes):
-        assert crops[k].shape[1:] == (h, w, 3)
+    boxes = out.chunk_boxes
+    parts = {  # the frames of each clip and the box each was cropped with
+        0: [(frames[0:60], boxes[0])],
+        1: [(frames[45:105], boxes[1])],
+        2: [(frames[60:105], boxes[1]), (frames[105:120], boxes[2])],  # chunk 1's, then its own
+    }
+    for k, pieces in parts.items():
         # the mean of each crop, to the last bit, as the baselines compute it
+        expected = np.concatenate([spatial_mean(_crop(f, b)[None])[0] for f, b in pieces])
         assert means[k].shape == (60, 3) and means[k].dtype == np.float64
-        assert np.array_equal(means[k], spatial_mean(crops[k][None])[0])
-    np.testing.assert_array_equal(crops[1], _crop(frames[45:105], out.chunk_boxes[1]))
+        assert np.array_equal(means[k], expected)
     # POS on the streamed traces is POS on the in-memory crops
     pos = POS(fs=FPS)
     for k, start in enumerate(out.starts[:2]):
@@ -258,7 +282,7 @@ def test_crop_on_read_whole_frame_and_first_box(astronaut_file):
     # "first": detection until the first face (frame 30), then that box to the end
     out, seen = _collect(path, StreamCrop(box="first", size=(24, 24), detect_every=0.5), **kw)
     assert out.detection_frames.tolist() == [0, 15, 30]
-    box, _ = _expected_box(frames, [30])
+    box, _ = _expected_box(_documented_faces(frames, 15), [30], frames)
     assert out.chunk_fallback.tolist() == [True, False, False]
     np.testing.assert_array_equal(out.chunk_boxes[1:], [box, box])
     np.testing.assert_array_equal(seen[2], _crop(frames[60:120], box, (24, 24)))
@@ -305,8 +329,9 @@ def test_stream_crop_errors(astronaut_file):
         run("face")
     for params, match in [
         ({"box": "median"}, "box must be one of"),
-        ({"size": (0, 4)}, "size must be None or a pair"),
-        ({"size": "max"}, "size must be None or a pair"),
+        ({"size": (0, 4)}, "size must be 'mean' or a pair"),
+        ({"size": "max"}, "size must be 'mean' or a pair"),
+        ({"size": None}, "size must be 'mean' or a pair"),
         ({"detect_every": 0}, "detect_every"),
         ({"scale": -1.0}, "scale"),
         ({"detect_size": 10}, "detect_size"),
