@@ -16,10 +16,12 @@ Method (``--method``)
     unsupervised method) needs no model: each crop is reduced to its mean R, G, B as it is
     read.
 Chunk length (``--chunk``)
-    30 s by default (never shorter than one model clip). A chunk holds crops only (at 32 x
-    32, 2.8 MB for 30 s at 30 fps; at 128 x 128, 44 MB), so it no longer depends on the
-    frame size. Consecutive chunks overlap by ``min(2 s, chunk / 4)`` and are joined by a
-    Hann-weighted overlap-add, which blends the chunk boundaries.
+    At most 30 s by default (never shorter than one model clip), made as long as needed for
+    the fewest chunks to end on the last frame (:func:`lqrppg.video.tiling_chunk_frames`: a
+    60 s video is three 21.3 s chunks, not two 30 s chunks and a third redone from 30 s). A
+    chunk holds crops only (at 32 x 32, 2.8 MB for 30 s at 30 fps; at 128 x 128, 44 MB), so
+    it does not depend on the frame size. Consecutive chunks overlap by ``min(2 s, chunk /
+    4)`` and are joined by a Hann-weighted overlap-add, which blends the chunk boundaries.
 Face crop (``--face``, the default)
     OpenCV's Haar cascade runs once per second of video (every ``round(fps)``-th frame,
     each frame once even where chunks overlap) on a grey copy of the frame shrunk to a
@@ -65,7 +67,14 @@ import numpy as np
 from ..baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS
 from ..exceptions import EstimationWarning
 from ..signal import estimate_hr, filter_pulse, hr_windowed, snr
-from ..video import StreamCrop, cut_clips, overlap_add, stream_predict, video_info
+from ..video import (
+    StreamCrop,
+    cut_clips,
+    overlap_add,
+    stream_predict,
+    tiling_chunk_frames,
+    video_info,
+)
 from ._common import (
     METHOD_NAMES,
     InputError,
@@ -243,6 +252,12 @@ def _run(video, method, model_path, window, step, chunk, face, band, fps, out, p
         )
     chunk_s = _chunk_seconds(chunk, info, min_frames)
     overlap_s = min(_MAX_OVERLAP_S, chunk_s / 4)
+    if chunk is None:  # chunks that end on the last frame: none redone to complete the last
+        n_overlap = round(overlap_s * info.fps)
+        n_chunk = tiling_chunk_frames(
+            info.n_frames_declared, round(chunk_s * info.fps), n_overlap, max(1, min_frames)
+        )
+        chunk_s, overlap_s = n_chunk / info.fps, n_overlap / info.fps
     preprocessing = getattr(model, "metadata_", {}).get("preprocessing", {}) if size else {}
     if not face:
         crop = StreamCrop(box="frame", size=size or "mean")

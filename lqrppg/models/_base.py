@@ -912,7 +912,7 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
         bound = min(_PREDICT_FRAMES // T, _PREDICT_INPUT_BYTES // (T * H * W * 3 * 4))
         bs = max(1, min(int(self.batch_size), bound))
         threads = _PREDICT_THREADS if self.num_threads is None else self.num_threads
-        with torch_num_threads(threads), torch.no_grad():
+        with torch_num_threads(threads), torch.inference_mode():
             for start in range(0, n, bs):
                 clips = torch.from_numpy(_host_batch(X, slice(start, start + bs)))
                 x = clips_to_tensor(clips.to(self.device_), p["preprocessing"])

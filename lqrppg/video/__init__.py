@@ -19,7 +19,7 @@ from ._clips import clip_window, cut_clips, overlap_add
 from ._detect import detect_faces
 from ._face import FaceCropper, FaceNotFoundWarning
 from ._io import VideoChunk, iter_video_chunks, read_video, video_info, write_video
-from ._stream import StreamCrop, stream_predict
+from ._stream import StreamCrop, stream_predict, tiling_chunk_frames
 from ._transforms import DiffNormalizer, Resizer, VideoStandardizer
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "overlap_add",
     "read_video",
     "stream_predict",
+    "tiling_chunk_frames",
     "video_info",
     "write_video",
 ]

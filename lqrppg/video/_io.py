@@ -423,11 +423,11 @@ def _read_chunks(p: Path, chunk_frames, overlap, limit, fps, reducer, complete_l
     Each frame is decoded once and reduced once per distinct key of the chunks holding it,
     as it is read; only reduced frames are kept. With ``complete_last``, a short last chunk
     is replaced by the last ``chunk_frames`` frames of the video (starting at ``n -
-    chunk_frames``): the frames of the chunk handed out before it (as they were reduced
-    for that chunk), then those of the short chunk, whose key is reported. (Reducing the
-    earlier frames again with the short chunk's key is impossible, its key being known only
-    from its first frame on; reducing every frame also with the previous chunk's key, in
-    case the video ends, would double the work.)
+    chunk_frames``): the short chunk's frames, reduced with its key (reported), after the
+    frames before its start taken from the chunk handed out before it (as they were reduced
+    for that chunk: reducing them with the short chunk's key is impossible, that key being
+    known only from its first frame on, and reducing every frame also with the previous
+    chunk's key, in case the video ends, would double the work).
     """
     cap = _open(p)
     try:
@@ -474,11 +474,11 @@ def _read_chunks(p: Path, chunk_frames, overlap, limit, fps, reducer, complete_l
             last = pending[0]
             if prev is None:
                 yield _chunk(last.start, last.frames, last.stamps, rate), last.key
-            else:
-                new = n_read - covered  # frames after the previous chunk
-                frames = (prev.frames + last.frames[-new:])[-chunk_frames:]
-                stamps = (prev.stamps + last.stamps[-new:])[-chunk_frames:]
-                yield _chunk(n_read - chunk_frames, frames, stamps, rate), last.key
+            else:  # the frames before the short chunk from the chunk handed out before it
+                start = n_read - chunk_frames
+                lo, hi = start - prev.start, last.start - prev.start
+                frames, stamps = prev.frames[lo:hi] + last.frames, prev.stamps[lo:hi] + last.stamps
+                yield _chunk(start, frames, stamps, rate), last.key
     finally:
         cap.release()
 

@@ -14,7 +14,7 @@ from ._face import _square_box
 from ._io import _check_path, _Frames, _in_background, _read_chunks, video_info
 from ._validation import check_choice, check_int, check_positive, check_size
 
-__all__ = ["StreamCrop", "stream_predict"]
+__all__ = ["StreamCrop", "stream_predict", "tiling_chunk_frames"]
 
 
 class StreamCrop:
@@ -235,6 +235,54 @@ def _frames_in(seconds, fps: float, name: str, low: int) -> int:
     return n
 
 
+def tiling_chunk_frames(n_frames: int, max_chunk: int, overlap: int, min_chunk: int = 1) -> int:
+    """The chunk length whose chunks, overlapping by ``overlap``, end on the last frame.
+
+    :func:`stream_predict` completes a short last chunk from the frames before it, so with
+    chunks of ``max_chunk`` frames a video of ``n_frames`` can be predicted up to about
+    1.5 times over (a 60 s video in 30 s chunks overlapping by 2 s: 2700 frames, the
+    third chunk redone from frame 900). The fewest chunks of at most ``max_chunk`` frames
+    that cover the video, made as long as needed to cover it exactly, predict each frame
+    once but for the overlaps.
+
+    Parameters
+    ----------
+    n_frames : int
+        Frames of the video (e.g. ``video_info(path).n_frames_declared``); a value below 1
+        (unknown) gives ``max_chunk``.
+    max_chunk : int
+        Longest chunk (>= 1).
+    overlap : int
+        Frames shared by consecutive chunks (``0 <= overlap < max_chunk``).
+    min_chunk : int, default=1
+        Shortest chunk (e.g. a model's clip length); at most ``max_chunk``.
+
+    Returns
+    -------
+    int
+        Chunk length in frames, in ``[min(min_chunk, ...), max_chunk]``: ``n_frames`` itself
+        for a video shorter than ``max_chunk`` (one chunk).
+
+    Examples
+    --------
+    >>> from lqrppg.video import tiling_chunk_frames
+    >>> tiling_chunk_frames(1800, 900, 60)  # chunks at 0, 580 and 1160, ending on 1799
+    640
+    >>> tiling_chunk_frames(500, 900, 60), tiling_chunk_frames(-1, 900, 60)
+    (500, 900)
+    """
+    max_chunk = check_int(max_chunk, "max_chunk", 1)
+    overlap = check_int(overlap, "overlap", 0, max_chunk - 1)
+    min_chunk = check_int(min_chunk, "min_chunk", 1, max_chunk)
+    if not isinstance(n_frames, int | np.integer) or n_frames < 1:
+        return max_chunk
+    if n_frames <= max_chunk:
+        return max(int(n_frames), min_chunk)
+    n_chunks = math.ceil((n_frames - overlap) / (max_chunk - overlap))
+    length = math.ceil((n_frames + (n_chunks - 1) * overlap) / n_chunks)
+    return min(max_chunk, max(min_chunk, length, overlap + 1))
+
+
 def _apply_transform(transform, clip: np.ndarray) -> np.ndarray:
     if transform is None:
         return clip
@@ -275,9 +323,10 @@ def stream_predict(
 
     When the frames after the last full chunk are too few for a chunk of their own, the
     last chunk is taken to end on the last frame (as ``cut_clips(remainder="last")``), so
-    every clip that ``predict_fn`` sees has the same length; its first frames are those of
-    the chunk before it (with ``crop``, as cropped for that chunk). A video shorter than one
-    chunk is predicted as one clip of all its frames.
+    every clip that ``predict_fn`` sees has the same length; the frames before the short
+    chunk's start come from the chunk before it (with ``crop``, as cropped for that chunk).
+    :func:`tiling_chunk_frames` gives a chunk length for which the chunks end on the last
+    frame. A video shorter than one chunk is predicted as one clip of all its frames.
 
     Parameters
     ----------

@@ -237,9 +237,9 @@ def test_crop_on_read_chunk_boxes_follow_the_documented_rule(astronaut_file, mon
     np.testing.assert_array_equal(out.chunk_boxes, [box0, box1, box2])
     np.testing.assert_array_equal(seen[0], _crop(frames[0:60], box0, (24, 24)))
     np.testing.assert_array_equal(seen[1], _crop(frames[45:105], box1, (24, 24)))
-    # the last clip: frames 60-104 as cropped for chunk 1, then 105-119 with its own box
-    np.testing.assert_array_equal(seen[2][:45], _crop(frames[60:105], box1, (24, 24)))
-    np.testing.assert_array_equal(seen[2][45:], _crop(frames[105:120], box2, (24, 24)))
+    # the last clip: frames 60-89 as cropped for chunk 1, then 90-119 with its own box
+    np.testing.assert_array_equal(seen[2][:30], _crop(frames[60:90], box1, (24, 24)))
+    np.testing.assert_array_equal(seen[2][30:], _crop(frames[90:120], box2, (24, 24)))
     assert not np.array_equal(box1, box2)  # the face moved: the two parts differ
 
 
@@ -254,7 +254,7 @@ def test_crop_on_read_mean_and_whole_crops_equal_the_in_memory_pipeline(astronau
     parts = {  # the frames of each clip and the box each was cropped with
         0: [(frames[0:60], boxes[0])],
         1: [(frames[45:105], boxes[1])],
-        2: [(frames[60:105], boxes[1]), (frames[105:120], boxes[2])],  # chunk 1's, then its own
+        2: [(frames[60:90], boxes[1]), (frames[90:120], boxes[2])],  # chunk 1's, then its own
     }
     for k, pieces in parts.items():
         # the mean of each crop, to the last bit, as the baselines compute it
@@ -340,3 +340,38 @@ def test_stream_crop_errors(astronaut_file):
     ]:
         with pytest.raises(ValueError, match=match):
             run(StreamCrop(**params))
+
+
+def test_tiling_chunks_end_on_the_last_frame():
+    import math
+
+    from lqrppg.video import tiling_chunk_frames
+
+    for n in [*range(1, 400, 7), *range(850, 2000, 13), 9000, 54000]:
+        length = tiling_chunk_frames(n, 900, 60, 160)
+        if n <= 900:  # one chunk of the whole video (at least the shortest chunk)
+            assert length == max(n, 160)
+            continue
+        assert 160 <= length <= 900
+        step = length - 60
+        n_chunks = math.ceil((n - 60) / step)
+        assert n_chunks == math.ceil((n - 60) / (900 - 60))  # the fewest chunks
+        end = (n_chunks - 1) * step + length
+        assert 0 <= end - n < n_chunks  # the last chunk ends on the last frame, or a few past
+    with pytest.raises(ValueError, match="overlap"):
+        tiling_chunk_frames(100, 50, 50)
+
+
+def test_tiled_chunks_predict_each_frame_once_but_for_overlaps(long_videos):
+    from lqrppg.video import tiling_chunk_frames
+
+    _, paths = long_videos  # 600 frames
+    length = tiling_chunk_frames(600, 240, 30)
+    seen = []
+
+    def predict(clip):
+        seen.append(clip.shape[1])
+        return POS(fs=30.0).predict(clip)
+
+    out = stream_predict(paths[0], predict, chunk_seconds=length / 30.0, overlap_seconds=1.0)
+    assert length == 225 and out.starts.tolist() == [0, 195, 390] and sum(seen) == 675
