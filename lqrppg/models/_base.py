@@ -484,10 +484,12 @@ class _NoInitOnMeta(torch.overrides.TorchFunctionMode):
             in_place = name.endswith("_") and not name.startswith("__")
             if in_place or getattr(func, "__module__", "") == "torch.nn.init":
                 return tensors[0]  # in place: the target, unchanged
+            # (torch.empty, not empty_like or broadcast_shapes: their meta paths are Python
+            # too, and import torch.fx's symbolic shapes and sympy, another second)
             if name == "expand_as":
-                return torch.empty_like(tensors[1])
+                return torch.empty(tuple(tensors[1].shape), dtype=tensors[0].dtype, device="meta")
             if name in self._ELEMENTWISE:
-                shape = torch.broadcast_shapes(*(t.shape for t in tensors))
+                shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
                 return torch.empty(shape, dtype=tensors[0].dtype, device="meta")
         return func(*args, **kwargs)
 
@@ -531,9 +533,14 @@ def restore_module(build: Any, state: Any, path, what: str) -> nn.Module:
             f"{str(path)!r} is damaged or inconsistent: its stored hyper-parameters do not "
             f"match its {what} weights ({'; '.join(parts)})"
         )
-    module = skeleton.to_empty(device="cpu")
-    module.load_state_dict(state)
-    return module
+    # The stored tensors become the module's (assign=True): every parameter and buffer is in
+    # the state (checked above), so nothing is left on the meta device, and nothing is
+    # allocated twice (to_empty's meta path would also import torch.fx and sympy).
+    skeleton.load_state_dict(state, assign=True)
+    left = [k for k, t in (*skeleton.named_parameters(), *skeleton.named_buffers()) if t.is_meta]
+    if left:  # pragma: no cover - a module with non-persistent buffers
+        raise RuntimeError(f"restoring {what} left tensors without values: {left[:3]}")
+    return skeleton
 
 
 # ----------------------------------------------------------------------------- estimator

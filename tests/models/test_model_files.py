@@ -114,13 +114,15 @@ def test_oversized_hyper_parameters_are_refused_before_allocation(model_file, tm
 
 def test_loading_leaves_torch_dynamo_unimported_and_predicts_as_saved(model_file):
     """The meta skeleton skips the arithmetic of initialisation, whose Python meta kernels
-    would import torch._dynamo (seconds of start-up for ``lqrppg predict``); the loaded
-    network is the saved one, to the last bit."""
+    would import torch._dynamo, torch.fx and sympy (seconds of start-up for ``lqrppg
+    predict``); the loaded network is the saved one, to the last bit."""
     code = (
         "import sys, numpy as np\n"
         "from lqrppg.models import LQRPPGRegressor\n"
         f"m = LQRPPGRegressor.load({str(model_file)!r})\n"
         "assert 'torch._dynamo' not in sys.modules, 'torch._dynamo imported'\n"
+        "assert 'sympy' not in sys.modules, 'sympy imported'\n"
+        "assert not any(t.is_meta for t in m.module_.state_dict().values())\n"
         "x = np.random.default_rng(0).integers(0, 256, (1, 160, 32, 32, 3), dtype=np.uint8)\n"
         "np.save(sys.argv[1], m.predict(x))\n"
     )
