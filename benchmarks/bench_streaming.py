@@ -133,13 +133,23 @@ def write_pingpong(path: Path, segment: np.ndarray, n_frames: int, size: tuple[i
 
 
 def _child(args: list[str], env_src: str | None = None) -> tuple[str, float]:
-    """Run ``python args``; its output and the launch time (``time.time()``)."""
+    """Run ``python args``; its output and the launch time (``time.time()``).
+
+    The child runs in the system's temporary folder: ``python -c`` puts the working folder
+    first on ``sys.path``, which from the repository would import its lqrppg before the
+    reference tree on ``PYTHONPATH``.
+    """
     env = dict(os.environ)
     if env_src is not None:
-        env["PYTHONPATH"] = env_src + os.pathsep + env.get("PYTHONPATH", "")
+        env["PYTHONPATH"] = str(Path(env_src).resolve()) + os.pathsep + env.get("PYTHONPATH", "")
     launch = time.time()
     proc = subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, env=env, check=False
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=tempfile.gettempdir(),
     )
     out = proc.stdout + proc.stderr
     if proc.returncode not in (0, 1):
