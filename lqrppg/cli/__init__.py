@@ -92,16 +92,15 @@ def _build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         metavar="S",
-        help="streaming chunk in seconds (30, shortened to keep a chunk of frames within "
-        "192 MiB, at least 5)",
+        help="streaming chunk in seconds (30; at least one model clip)",
     )
     predict.add_argument(
         "--face",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="crop the face (Haar cascade once per second, one median box per chunk, the "
-        "frame centre in chunks where none is found; no face in any chunk: exit 1); "
-        "--no-face averages the whole frame (e.g. a skin close-up)",
+        help="crop the face as frames are read (Haar cascade once per second on a 160-px "
+        "copy, one median box per chunk, the frame centre in chunks where none is found; no "
+        "face in any chunk: exit 1); --no-face averages the whole frame (e.g. a skin close-up)",
     )
     predict.add_argument(
         "--band",

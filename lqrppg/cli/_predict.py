@@ -1,41 +1,44 @@
 """``lqrppg predict``: the pulse waveform and heart rate of one video file.
 
-The video is read and processed chunk by chunk by :func:`lqrppg.video.stream_predict`, so the
-memory used is bounded by the chunk, not by the length of the video: only a few chunks of
-decoded frames are held at a time, plus one float per frame for the waveform.
+The video is read and processed chunk by chunk by :func:`lqrppg.video.stream_predict`, which
+crops every frame as it is decoded (:class:`lqrppg.video.StreamCrop`) and keeps only the
+crops: the memory used is bounded by a chunk of crops, not by the frame size or the length of
+the video (one float per frame is kept for the waveform).
 
 Choices made here, and why
 --------------------------
 Method (``--method``)
     LQ-rPPG by default: the model given by ``--model`` or else the pretrained weights
     shipped with the package (:meth:`lqrppg.LQRPPGRegressor.pretrained`; trained on
-    synthetic videos only, see its model card); each chunk's face crops are resized to the
-    model's input size and cut into clips of its length, whose waveforms are joined by
-    overlap-add. ``--method pos`` (or another unsupervised method) needs no model;
-    ``--method auto`` (:class:`lqrppg.baselines.Auto`) picks, chunk by chunk, the usable
-    colour channel or method with the best SNR.
+    synthetic videos only, see its model card); each frame's face crop is resized to the
+    model's input size as it is read, and each chunk is cut into clips of the model's
+    length, whose waveforms are joined by overlap-add. ``--method pos`` (or another
+    unsupervised method) needs no model: each crop is reduced to its mean R, G, B as it is
+    read; ``--method auto`` (:class:`lqrppg.baselines.Auto`) picks, chunk by chunk, the
+    usable colour channel or method with the best SNR.
 Chunk length (``--chunk``)
-    30 s by default, shortened so that one chunk of decoded RGB frames stays within 192 MiB
-    (7.2 s at 640x480 and 30 fps; 30 s up to about 320x240), but never shorter than 5 s nor
-    than one model clip. At its peak the streaming holds four to six chunks' worth of
-    frames (the reader's frame list, the chunk it hands out, the previous chunk, the next
-    one being stacked; at the end, the short last chunk completed from the previous one),
-    so the process peaks at about 1.1 GB at 640x480, up to about 1.3 GB (see
-    docs/benchmarks/streaming.md); pass a shorter ``--chunk`` for less. Consecutive chunks
-    overlap by ``min(2 s, chunk / 4)`` and are joined by a Hann-weighted overlap-add, which
-    blends the chunk boundaries.
+    At most 30 s by default (never shorter than one model clip), made as long as needed for
+    the fewest chunks to end on the last frame (:func:`lqrppg.video.tiling_chunk_frames`: a
+    60 s video is three 21.3 s chunks, not two 30 s chunks and a third redone from 30 s). A
+    chunk holds crops only (at 32 x 32, 2.8 MB for 30 s at 30 fps; at 128 x 128, 44 MB), so
+    it does not depend on the frame size. Consecutive chunks overlap by ``min(2 s, chunk /
+    4)`` and are joined by a Hann-weighted overlap-add, which blends the chunk boundaries.
 Face crop (``--face``, the default)
-    Per chunk, OpenCV's Haar cascade runs on one frame per second (every ``round(fps)``-th
-    frame) and the median of the boxes found, enlarged 1.5 times, is the crop of the whole
-    chunk (``FaceCropper(detect="every", every_n=round(fps), smooth="median",
-    on_missing="center")``): one steady box per chunk, so the crop does not jitter, a missed
-    or spurious detection does not move it, and a face that moves over minutes is followed
-    chunk after chunk. Detection at one frame per second costs about 2 % of a decode at
-    640x480. A chunk with no face on any of its detection frames is cropped to the centred
-    square of the frame instead, and a warning names those chunks. When no chunk has a face,
-    the command stops with exit code 1: what it would measure is not a face (pass
-    ``--no-face`` for a skin close-up or a fingertip video). The face crop matters for the
-    unsupervised methods: they average the crop, and background pixels carry no pulse.
+    OpenCV's Haar cascade runs once per second of video (every ``round(fps)``-th frame,
+    each frame once even where chunks overlap) on a grey copy of the frame shrunk to a
+    160-pixel shorter side (faces under 15 % of the frame's shorter side are not found;
+    boxes are mapped back to the frame). Each chunk is cropped with one box: the median of
+    the faces found over the chunk-length of video up to the chunk's first frame, enlarged
+    1.5 times (``StreamCrop(box="chunk")``): one steady box per chunk, so the crop does not
+    jitter, a missed or spurious detection does not move it, and a face that moves over
+    minutes is followed chunk after chunk. A chunk with no face found in that span is
+    cropped to the centred square of the frame instead, and a warning names those chunks.
+    Models whose preprocessing is one box from the start of the video (the LQ-rPPG authors'
+    released models: ``metadata_["preprocessing"]["face_detection"] == "first"``) get that
+    box (``StreamCrop(box="first")``) with their own enlargement. When no face is found on
+    any detection frame, the command stops with exit code 1: what it would measure is not a
+    face (pass ``--no-face`` for a skin close-up or a fingertip video). The face crop matters for
+    the unsupervised methods: they average the crop, and background pixels carry no pulse.
 Heart rate
     The whole-video HR is :func:`lqrppg.signal.estimate_hr` of the joined waveform (detrend,
     band-pass, spectral peak with the harmonic check) with its quality
@@ -80,10 +83,9 @@ from ..signal import (
     hr_windowed,
 )
 from ..video import (
-    FaceCropper,
-    FaceNotFoundWarning,
-    Resizer,
+    StreamCrop,
     stream_predict,
+    tiling_chunk_frames,
     video_info,
 )
 from ._common import (
@@ -100,9 +102,7 @@ __all__ = ["METHODS", "run_predict"]
 #: Unsupervised methods by their command-line name; "lqrppg" (the trained model) is extra.
 METHODS = dict(zip(METHOD_NAMES, (POS, CHROM, GREEN, LGI, PBV, ICA, OMIT, Auto), strict=True))
 
-_CHUNK_BYTES = 192 * 2**20  # decoded RGB frames per chunk
-_MAX_CHUNK_S = 30.0
-_MIN_CHUNK_S = 5.0
+_CHUNK_S = 30.0
 _MAX_OVERLAP_S = 2.0
 _PLOT_SECONDS = 60.0
 
@@ -166,85 +166,7 @@ def _model_predict_fn(model, n_t: int):
     return predict
 
 
-# -- face cropping per chunk ------------------------------------------------------------------
-class _ChunkFaceCrop:
-    """Transform of one chunk (1, T, H, W, 3): the chunk's median face box, one per second.
-
-    Records which chunks fell back to a centre crop, for the command's warning.
-    """
-
-    def __init__(self, fps: float, size: tuple[int, int] | None = None):
-        self.cropper = FaceCropper(
-            detect="every", every_n=max(1, round(fps)), smooth="median", on_missing="center"
-        )
-        self.resizer = None if size is None else Resizer(size=size)
-        self.n_chunks = 0
-        self.fallback_chunks: list[int] = []
-        self.n_detection_frames = 0
-        self.n_found = 0
-
-    def __call__(self, clip: np.ndarray) -> np.ndarray:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FaceNotFoundWarning)  # summarised by the command
-            found = self.cropper.detect_boxes(clip)
-        if found.fallback.any():
-            self.fallback_chunks.append(self.n_chunks)
-        self.n_chunks += 1
-        self.n_detection_frames += int(found.detection_frames.sum())
-        self.n_found += int(found.found.sum())
-        # smooth="median" gives one box for the whole chunk: a slice, no copy of the frames.
-        x0, y0, s, _ = (int(v) for v in found.boxes[0, 0])
-        crop = clip[:, :, y0 : y0 + s, x0 : x0 + s]
-        return crop if self.resizer is None else self.resizer.transform(crop)
-
-
-class _VideoFaceBox:
-    """Transform of one chunk: the face box of the first frame with a face, for all chunks.
-
-    The preprocessing of the LQ-rPPG authors (and of rPPG-Toolbox without dynamic
-    detection): one Haar box, enlarged ``scale`` times, from the start of the video, kept to
-    its end. Where the first frame has no face, detection runs once per second until a face
-    is found; chunks before that are cropped at the centre (and reported).
-    """
-
-    def __init__(self, fps: float, size: tuple[int, int], scale: float):
-        self.cropper = FaceCropper(detect="first", scale=scale, on_missing="raise")
-        self.resizer = Resizer(size=size)
-        self.every = max(1, round(fps))
-        self.box: tuple[int, int, int] | None = None
-        self.box_frame: int | None = None
-        self.n_chunks = 0
-        self.n_frames_seen = 0
-        self.fallback_chunks: list[int] = []
-        self.n_detection_frames = 0
-        self.n_found = 0
-
-    def __call__(self, clip: np.ndarray) -> np.ndarray:
-        if self.box is None:
-            for t in range(0, clip.shape[1], self.every):
-                self.n_detection_frames += 1
-                try:
-                    found = self.cropper.detect_boxes(clip[:, t : t + 1])
-                except ValueError:  # no face on this frame
-                    continue
-                self.n_found += 1
-                x0, y0, side, _ = (int(v) for v in found.boxes[0, 0])
-                self.box, self.box_frame = (x0, y0, side), self.n_frames_seen + t
-                break
-        if self.box is None:
-            self.fallback_chunks.append(self.n_chunks)
-            h, w = clip.shape[2:4]
-            side = min(h, w)
-            x0, y0 = (w - side) // 2, (h - side) // 2
-        else:
-            x0, y0, side = self.box
-        self.n_chunks += 1
-        self.n_frames_seen += clip.shape[1]
-        return self.resizer.transform(clip[:, :, y0 : y0 + side, x0 : x0 + side])
-
-
 def _chunk_seconds(chunk, info, min_frames: int) -> float:
-    floor_s = max(_MIN_CHUNK_S, min_frames / info.fps)
     if chunk is not None:
         if not (np.isfinite(chunk) and chunk > 0):
             raise InputError(f"--chunk must be a positive number of seconds; got {chunk:g}")
@@ -254,9 +176,7 @@ def _chunk_seconds(chunk, info, min_frames: int) -> float:
                 f"{min_frames / info.fps:g} s)"
             )
         return float(chunk)
-    frame_bytes = max(1, info.height * info.width * 3)
-    budget_s = _CHUNK_BYTES / frame_bytes / info.fps
-    return max(floor_s, min(_MAX_CHUNK_S, math.floor(budget_s * 10) / 10))
+    return max(_CHUNK_S, min_frames / info.fps)
 
 
 # -- the command ------------------------------------------------------------------------------
@@ -328,13 +248,19 @@ def _run(video, method, model_path, window, step, chunk, face, band, min_snr, fp
         )
     chunk_s = _chunk_seconds(chunk, info, min_frames)
     overlap_s = min(_MAX_OVERLAP_S, chunk_s / 4)
+    if chunk is None:  # chunks that end on the last frame: none redone to complete the last
+        n_overlap = round(overlap_s * info.fps)
+        n_chunk = tiling_chunk_frames(
+            info.n_frames_declared, round(chunk_s * info.fps), n_overlap, max(1, min_frames)
+        )
+        chunk_s, overlap_s = n_chunk / info.fps, n_overlap / info.fps
     preprocessing = getattr(model, "metadata_", {}).get("preprocessing", {}) if size else {}
-    if face and preprocessing.get("face_detection") == "first":
-        transform = _VideoFaceBox(info.fps, size, preprocessing.get("box_scale", 1.5))
-    elif face:
-        transform = _ChunkFaceCrop(info.fps, size)
+    if not face:
+        crop = StreamCrop(box="frame", size=size or "mean")
+    elif preprocessing.get("face_detection") == "first":
+        crop = StreamCrop(box="first", size=size, scale=preprocessing.get("box_scale", 1.5))
     else:
-        transform = None if size is None else Resizer(size=size)
+        crop = StreamCrop(box="chunk", size=size or "mean")
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", EstimationWarning)
@@ -344,8 +270,8 @@ def _run(video, method, model_path, window, step, chunk, face, band, min_snr, fp
                 predict_fn,
                 chunk_seconds=chunk_s,
                 overlap_seconds=overlap_s,
-                transform=transform,
                 fps=fps,
+                crop=crop,
             )
         except (FileNotFoundError, ValueError) as exc:
             raise InputError(str(exc)) from None
@@ -363,39 +289,7 @@ def _run(video, method, model_path, window, step, chunk, face, band, min_snr, fp
         f"{video}: {info.width}x{info.height}, {rate:g} fps, {n} frames ({n / rate:.1f} s); "
         f"method {name_long}; {chunks}"
     )
-    if isinstance(transform, _VideoFaceBox):
-        if transform.box is None:
-            print(f"face: none found on {transform.n_detection_frames} detection frames")
-        else:
-            x0, y0, side = transform.box
-            print(
-                f"face: box {side}x{side} at ({x0}, {y0}) from frame {transform.box_frame}, "
-                "kept for the whole video (the model's preprocessing: one Haar box from the "
-                f"start, enlarged {transform.cropper.scale:g}x)"
-            )
-        if transform.fallback_chunks:
-            _warn(
-                f"no face found in the first {len(transform.fallback_chunks)} of "
-                f"{transform.n_chunks} chunks; the centred square of the frame was used there"
-            )
-    elif isinstance(transform, _ChunkFaceCrop):
-        print(
-            f"face: found on {transform.n_found} of {transform.n_detection_frames} detection "
-            "frames (Haar cascade once per second, one median box per chunk)"
-        )
-        if transform.fallback_chunks and transform.n_found > 0:
-            spans = ", ".join(
-                f"{result.starts[k] / rate:.1f}-"
-                f"{min(n, result.starts[k] + result.chunk_frames) / rate:.1f} s"
-                for k in transform.fallback_chunks[:10]
-            )
-            more = ", ..." if len(transform.fallback_chunks) > 10 else ""
-            _warn(
-                f"no face found in {len(transform.fallback_chunks)} of {transform.n_chunks} "
-                f"chunks ({spans}{more}); the centred square of the frame was used there"
-            )
-    else:
-        print("face: not cropped (--no-face); the whole frame is averaged")
+    _print_face(crop, result, n, rate)
     for w in caught:
         _warn(f"{name}: {w.message}")
 
@@ -416,10 +310,10 @@ def _run(video, method, model_path, window, step, chunk, face, band, min_snr, fp
         )
     if n_win < 8:
         raise InputError(f"--window {window:g} s is only {n_win} frames; use a longer window")
-    if isinstance(transform, _ChunkFaceCrop) and transform.n_found == 0:
+    if crop.box != "frame" and np.isnan(result.faces[:, 0]).all():
         _err(
-            f"no face found in any of the {transform.n_chunks} chunks "
-            f"({transform.n_detection_frames} detection frames): no heart rate is measured "
+            f"no face found in any of the {len(result.starts)} chunks "
+            f"({len(result.faces)} detection frames): no heart rate is measured "
             "from a video without a face; pass --no-face to average the whole frame (a skin "
             "close-up, a fingertip on the lens)"
         )
@@ -460,6 +354,47 @@ def _run(video, method, model_path, window, step, chunk, face, band, min_snr, fp
         print(f"plot: {plot_path.resolve()}")
     print(f"done in {time.perf_counter() - t0:.1f} s")
     return 0 if np.isfinite(hr) else 1
+
+
+def _print_face(crop: StreamCrop, result, n: int, rate: float) -> None:
+    """The face line(s): where the crop came from and which chunks fell back to the centre."""
+    if crop.box == "frame":
+        print("face: not cropped (--no-face); the whole frame is averaged")
+        return
+    found = ~np.isnan(result.faces[:, 0])
+    fallback = np.flatnonzero(result.chunk_fallback)
+    n_chunks = len(result.starts)
+    if crop.box == "first":
+        if not found.any():
+            print(f"face: none found on {len(found)} detection frames")
+        else:
+            x0, y0, side, _ = result.chunk_boxes[np.flatnonzero(~result.chunk_fallback)[0]]
+            print(
+                f"face: box {side}x{side} at ({x0}, {y0}) from frame "
+                f"{result.detection_frames[found][0]}, kept for the whole video (the model's "
+                f"preprocessing: one Haar box from the start, enlarged {crop.scale:g}x)"
+            )
+        if fallback.size:
+            _warn(
+                f"no face found in the first {fallback.size} of {n_chunks} chunks; the centred "
+                "square of the frame was used there"
+            )
+        return
+    print(
+        f"face: found on {int(found.sum())} of {len(found)} detection frames (Haar cascade once "
+        f"per second on a {crop.detect_size}-px copy, one median box per chunk)"
+    )
+    if fallback.size and found.any():
+        spans = ", ".join(
+            f"{result.starts[k] / rate:.1f}-"
+            f"{min(n, result.starts[k] + result.chunk_frames) / rate:.1f} s"
+            for k in fallback[:10]
+        )
+        more = ", ..." if fallback.size > 10 else ""
+        _warn(
+            f"no face found in {fallback.size} of {n_chunks} chunks ({spans}{more}); the "
+            "centred square of the frame was used there"
+        )
 
 
 def _window_table(filtered: np.ndarray, fs: float, window: float, step: float, band, min_snr):

@@ -53,6 +53,17 @@ __all__ = [
 ]
 
 _PREPROCESSING = ("standardize", "none")
+#: Bounds of one forward pass of ``predict``: frames (the selective scans' states grow with
+#: them: about 25 MB per 160-frame clip in C2F) and bytes of float32 input.
+_PREDICT_FRAMES = 320
+_PREDICT_INPUT_BYTES = 64 * 2**20
+#: Torch threads of ``predict`` when ``num_threads`` is None. Measured by
+#: benchmarks/bench_complexity.py (one 160-frame clip per pass, interleaved repeats, on a
+#: 2-core shared CPU): 2 threads ran the C2F networks 0.06-0.3 times as fast as 1 thread at
+#: 32 x 32 and 128 x 128, and PhysNet 0.3 times at 32 x 32 and 0.9 times at 128 x 128
+#: (docs/benchmarks/complexity.md): their operations are too small for a thread pool to pay
+#: off, and on a busy CPU its workers wait for each other. Set num_threads for more.
+_PREDICT_THREADS = 1
 _FORMAT = "lqrppg.models"
 # 2: the file carries the SHA-256 of its content ("sha256"), checked on load.
 _FORMAT_VERSION = 2
@@ -437,6 +448,52 @@ def _short_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
+class _NoInitOnMeta(torch.overrides.TorchFunctionMode):
+    """The arithmetic of weight initialisation skipped on ``meta`` tensors.
+
+    A skeleton on the meta device holds no values, so computing its initial weights does
+    nothing but cost: torch's meta kernels of several operations (``normal_``,
+    ``rand_like``, ``mul`` by a Python number, ...) are written in Python and the first of
+    them imports ``torch._dynamo`` (2-3 s and about 70 MB, once per process) just to load a
+    model. Here, on meta tensors, in-place operations (``copy_``, ``uniform_``,
+    ``torch.nn.init.*``) return their target and element-wise ones an empty meta tensor of
+    the broadcast shape; everything else, and everything off the meta device, runs as usual.
+    Shapes stay exact, so the comparison with the stored tensors is unchanged.
+    """
+
+    _ELEMENTWISE = frozenset(
+        {"add", "sub", "mul", "div", "neg", "exp", "log", "expm1", "log1p", "sqrt", "pow"}
+        | {"clamp", "clamp_min", "clamp_max", "rsub", "sigmoid", "rand_like", "randn_like"}
+    )
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        if func is torch.arange and not kwargs.get("out"):
+            dtype, device = kwargs.get("dtype"), kwargs.get("device")
+            if torch.empty(0, device=device).is_meta:
+                bounds = (0, *args) if len(args) == 1 else args
+                start, end, step = (*bounds, 1)[:3]
+                if dtype is None:
+                    exact = all(isinstance(v, int) for v in (start, end, step))
+                    dtype = torch.int64 if exact else torch.get_default_dtype()
+                n = max(0, math.ceil((end - start) / step))
+                return torch.empty(n, dtype=dtype, device="meta")
+        tensors = [a for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)]
+        if tensors and all(t.is_meta for t in tensors):
+            in_place = name.endswith("_") and not name.startswith("__")
+            if in_place or getattr(func, "__module__", "") == "torch.nn.init":
+                return tensors[0]  # in place: the target, unchanged
+            # (torch.empty, not empty_like or broadcast_shapes: their meta paths are Python
+            # too, and import torch.fx's symbolic shapes and sympy, another second)
+            if name == "expand_as":
+                return torch.empty(tuple(tensors[1].shape), dtype=tensors[0].dtype, device="meta")
+            if name in self._ELEMENTWISE:
+                shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
+                return torch.empty(shape, dtype=tensors[0].dtype, device="meta")
+        return func(*args, **kwargs)
+
+
 def restore_module(build: Any, state: Any, path, what: str) -> nn.Module:
     """A module from ``build()`` with the stored ``state``; stored sizes checked first.
 
@@ -445,7 +502,8 @@ def restore_module(build: Any, state: Any, path, what: str) -> nn.Module:
     any memory is taken: a file whose hyper-parameters were altered to, say, a width of 32768
     is refused instead of allocating tens of GB.
     """
-    with torch_rng(0), torch.device("meta"):  # the weights are overwritten; keep the RNG
+    # the weights are overwritten: keep the RNG, skip the initialisation
+    with torch_rng(0), torch.device("meta"), _NoInitOnMeta():
         skeleton = build()
     expected = skeleton.state_dict()
     if not isinstance(state, dict):
@@ -475,9 +533,14 @@ def restore_module(build: Any, state: Any, path, what: str) -> nn.Module:
             f"{str(path)!r} is damaged or inconsistent: its stored hyper-parameters do not "
             f"match its {what} weights ({'; '.join(parts)})"
         )
-    module = skeleton.to_empty(device="cpu")
-    module.load_state_dict(state)
-    return module
+    # The stored tensors become the module's (assign=True): every parameter and buffer is in
+    # the state (checked above), so nothing is left on the meta device, and nothing is
+    # allocated twice (to_empty's meta path would also import torch.fx and sympy).
+    skeleton.load_state_dict(state, assign=True)
+    left = [k for k, t in (*skeleton.named_parameters(), *skeleton.named_buffers()) if t.is_meta]
+    if left:  # pragma: no cover - a module with non-persistent buffers
+        raise RuntimeError(f"restoring {what} left tensors without values: {left[:3]}")
+    return skeleton
 
 
 # ----------------------------------------------------------------------------- estimator
@@ -837,15 +900,26 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
         ndarray of shape (n_clips, T), float64
             Zero mean and unit standard deviation per clip (all zeros if the network's
             output for a clip is constant).
+
+        Notes
+        -----
+        Clips go through the network ``batch_size`` at a time, or fewer where they would
+        exceed 320 frames or 64 MiB of float32 input (2 clips of 160 x 128 x 128), which
+        bounds the working memory (C2F's selective scans hold about 25 MB of states per
+        160-frame clip); the batching changes the output only at float32 rounding (1e-6).
+        With ``num_threads=None`` prediction runs on one torch thread (measured fastest for
+        every network and input size; see the ``num_threads`` parameter).
         """
         check_is_fitted(self)
         p = self._check_inference_params()
         X = self._check_clips(X, fitting=False)
-        n, T = X.shape[:2]
+        n, T, H, W = X.shape[:4]
         out = np.empty((n, T), dtype=np.float64)
         module = self.module_.eval()
-        bs = int(self.batch_size)
-        with torch_num_threads(self.num_threads), torch.no_grad():
+        bound = min(_PREDICT_FRAMES // T, _PREDICT_INPUT_BYTES // (T * H * W * 3 * 4))
+        bs = max(1, min(int(self.batch_size), bound))
+        threads = _PREDICT_THREADS if self.num_threads is None else self.num_threads
+        with torch_num_threads(threads), torch.inference_mode():
             for start in range(0, n, bs):
                 clips = torch.from_numpy(_host_batch(X, slice(start, start + bs)))
                 x = clips_to_tensor(clips.to(self.device_), p["preprocessing"])

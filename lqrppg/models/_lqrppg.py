@@ -145,9 +145,13 @@ class LQRPPGRegressor(BaseVideoRegressor):
         Where to train and predict; 'auto' is CUDA when available, else the CPU.
     num_threads : int or None, default=None
         Torch CPU threads while fitting and predicting (``torch.set_num_threads``, restored
-        afterwards; the setting is process-wide while it lasts); None leaves torch's setting
-        alone. Small configurations run fastest on one thread, and on a busy CPU a thread
-        pool can make every small operation many times slower.
+        afterwards; the setting is process-wide while it lasts). None leaves torch's setting
+        alone in ``fit`` and predicts on one thread: measured by
+        ``benchmarks/bench_complexity.py`` on a 2-core CPU, 2 threads ran this network 0.06
+        to 0.3 times as fast as 1 at 32 x 32 and at 128 x 128 (and PhysNet 0.3 to 0.9
+        times), its operations being too small for a thread pool to pay off; on a busy CPU
+        the pool's workers wait for each other. Give a number to use more (it may pay on a
+        large, idle machine at 128 x 128).
     random_state : int, RandomState, Generator or None, default=None
         Seeds the validation split, the quantizers, the initial weights, the shuffling and
         the augmentation; the global numpy and torch random states are not touched. The

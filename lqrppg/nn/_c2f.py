@@ -97,6 +97,10 @@ def soft_reconstruct(y: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
     return (p * c).sum(-1).to(y.dtype)
 
 
+#: Pixels (frames x H x W) of one piece of the stem in eval mode (see C2FNet._stem).
+_STEM_PIXELS = 32 * 128 * 128
+
+
 def _frame_differences(frames: torch.Tensor) -> torch.Tensor:
     """(batch, T, C, H, W) -> (batch, T, 4 C, H, W): the differences of frames t-2 .. t+2."""
     T = frames.shape[1]
@@ -459,13 +463,8 @@ class C2FNet(nn.Module):
         torch.Tensor of shape (batch, seq_len, dim)
         """
         self._check_input(x)
-        b, _, T, H, W = x.shape
         frames = x.transpose(1, 2)  # (batch, T, 3, H, W): the 2-D convolutions work per frame
-        diffs = _frame_differences(frames).reshape(b * T, 12, H, W)
-        a = self.branch_frame(frames.reshape(b * T, 3, H, W))
-        d = self.branch_diff(diffs)
-        f = 0.5 * self.path_fused(0.5 * a + 0.5 * d) + 0.5 * self.path_diff(d)
-        f = f.reshape(b, T, *f.shape[1:]).transpose(1, 2)  # (batch, dim/4, T, H/8, W/8)
+        f = self._stem(frames).transpose(1, 2)  # (batch, dim/4, T, H/8, W/8)
         f = self.bn3d(self.conv3d(f))
         logits = self.mask_conv(f) if self.mask_conv is not None else f
         mask = torch.sigmoid(logits)
@@ -476,6 +475,43 @@ class C2FNet(nn.Module):
         f = f * rescale_attention_mask(mask, eps)
         tokens = f.mean(dim=(-2, -1)).transpose(1, 2)  # (batch, T, dim)
         return tokens + self.pos_embedding
+
+    def _stem(self, frames: torch.Tensor) -> torch.Tensor:
+        """The per-frame two-branch stem: (batch, T, 3, H, W) -> (batch, T, dim/4, H/8, W/8).
+
+        In training mode all frames go through at once (the BatchNorm layers take their
+        statistics over the whole batch). In eval mode every frame is independent (BatchNorm
+        uses its running statistics), so the frames go through in pieces of at most
+        ``_STEM_PIXELS`` pixels (32 frames of 128 x 128): the frame differences of a piece
+        are taken from the edge-padded clip, so the result is the same to float rounding,
+        and the working memory is that of a piece (at 160 frames of 128 x 128, the
+        differences alone are 126 MB per clip at once).
+        """
+        b, T, _, H, W = frames.shape
+        step = T if self.training else max(1, _STEM_PIXELS // (b * H * W))
+        if step >= T:
+            diffs = _frame_differences(frames)
+            return self._stem_frames(frames, diffs)
+        # padded[:, j] is frame j - 2, the edge frames replicated (as _frame_differences)
+        padded = torch.cat(
+            [frames[:, :1], frames[:, :1], frames, frames[:, -1:], frames[:, -1:]], 1
+        )
+        pieces = []
+        for t0 in range(0, T, step):
+            t1 = min(T, t0 + step)
+            window = padded[:, t0 : t1 + 4]
+            steps = window[:, 1:] - window[:, :-1]
+            diffs = torch.cat([steps[:, k : k + t1 - t0] for k in range(4)], dim=2)
+            pieces.append(self._stem_frames(frames[:, t0:t1], diffs))
+        return torch.cat(pieces, dim=1)
+
+    def _stem_frames(self, frames: torch.Tensor, diffs: torch.Tensor) -> torch.Tensor:
+        """Frames (b, L, 3, H, W) and their differences (b, L, 12, H, W) through the stem."""
+        b, L, _, H, W = frames.shape
+        a = self.branch_frame(frames.reshape(b * L, 3, H, W))
+        d = self.branch_diff(diffs.reshape(b * L, 12, H, W))
+        f = 0.5 * self.path_fused(0.5 * a + 0.5 * d) + 0.5 * self.path_diff(d)
+        return f.reshape(b, L, *f.shape[1:])
 
     def _reconstruct(self, y: torch.Tensor, level: int) -> torch.Tensor:
         if not self._quantized:

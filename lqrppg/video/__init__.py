@@ -19,7 +19,7 @@ from ._clips import clip_window, cut_clips, overlap_add, resample_frames
 from ._detect import detect_faces
 from ._face import FaceCropper, FaceNotFoundWarning
 from ._io import VideoChunk, iter_video_chunks, read_video, video_info, write_video
-from ._stream import stream_predict
+from ._stream import StreamCrop, stream_predict, tiling_chunk_frames
 from ._transforms import DiffNormalizer, Resizer, VideoStandardizer
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "FaceCropper",
     "FaceNotFoundWarning",
     "Resizer",
+    "StreamCrop",
     "VideoChunk",
     "VideoStandardizer",
     "clip_window",
@@ -37,6 +38,7 @@ __all__ = [
     "read_video",
     "resample_frames",
     "stream_predict",
+    "tiling_chunk_frames",
     "video_info",
     "write_video",
 ]

@@ -294,6 +294,23 @@ def test_video_equals_its_mean_traces(cls):
     np.testing.assert_allclose(spatial_mean(video), means, rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "uint16", "int16", "float32", "int32"])
+def test_spatial_mean_is_bit_identical_to_the_float64_mean(dtype):
+    """The integer sums give np.mean's float64 numbers exactly, on views and extremes too."""
+    rng = np.random.default_rng(7)
+    info = np.iinfo(dtype) if dtype != "float32" else None
+    lo, hi = (info.min, info.max) if info else (0, 255)
+    video = rng.integers(lo, int(hi) + 1, size=(2, 9, 37, 53, 3)).astype(dtype)
+    video[0, 0] = hi  # a frame at the top of the range: the largest sums
+    video[0, 1] = lo
+    crop = video[:, :, 3:30, 5:44]  # a non-contiguous view, as a face crop is
+    for x in (video, crop, video[:, :, :1, :1]):
+        expected = np.mean(x, axis=(2, 3), dtype=np.float64)
+        got = spatial_mean(x)
+        assert got.dtype == np.float64 and np.array_equal(got, expected)
+    assert spatial_mean(video[:, :, :, :, :])[0, 0].tolist() == [float(hi)] * 3
+
+
 @pytest.mark.parametrize("cls", [CHROM, POS, LGI, PBV, ICA, OMIT], ids=lambda c: c.__name__)
 def test_flat_channel_gives_nan_row_with_warning(cls, traces):
     rgb, _ = traces

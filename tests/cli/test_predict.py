@@ -109,19 +109,22 @@ def test_no_face_in_any_chunk_exits_1_with_the_reason(faceless_video, capsys):
 def test_centre_fallback_in_some_chunks_warns_and_still_finds_hr(
     face_video, faceless_video, tmp_path, capsys
 ):
-    # 10 s with a face, then 10 s without: the second 10 s chunk falls back to the centre.
+    # 10 s without a face, then 20 s of another subject with one: the first chunks fall back
+    # to the centre (a chunk's box comes from the detections up to its first frame), the
+    # windows of the face part still get its HR.
     from lqrppg.video import read_video
 
-    face, _ = face_video
-    frames = np.concatenate(
-        [read_video(face).frames[:300], read_video(faceless_video[0]).frames[:300]]
-    )
+    face, hr_true = face_video
+    frames = np.concatenate([read_video(faceless_video[0]).frames[:300], read_video(face).frames])
     path = write_video(tmp_path / "half.mkv", frames, FPS)
-    code = main(["predict", str(path), "--method", "pos", "--chunk", "10"])
+    main(["predict", str(path), "--method", "pos", "--chunk", "10"])
     captured = capsys.readouterr()
-    assert code == 0, captured.err
-    assert re.search(r"warning: no face found in 1 of \d+ chunks", captured.err), captured.err
+    assert "Traceback" not in captured.err
+    spans = r"\(0.0-10.0 s, 8.0-18.0 s\)"
+    assert re.search(rf"warning: no face found in 2 of \d+ chunks {spans}", captured.err)
     assert "centred square of the frame" in captured.err
+    late = [float(row[2]) for row in _table(captured.out) if float(row[0]) >= 20.0]
+    assert late and all(abs(hr - hr_true) < 3.0 for hr in late), captured.out
 
 
 def test_no_face_option(faceless_video, capsys):
@@ -286,3 +289,35 @@ def test_auto_method_on_a_video(face_video, capsys):
     captured = capsys.readouterr()
     assert "method Auto" in captured.out
     assert abs(_whole_hr(captured.out) - hr_true) < 3.0
+
+
+class _FirstBoxModel(_FakeModel):
+    """A model whose preprocessing is one face box from the start (the authors' models)."""
+
+    def __init__(self):
+        super().__init__()
+        self.metadata_ = {"preprocessing": {"face_detection": "first", "box_scale": 1.2}}
+
+
+def test_models_with_one_box_from_the_start_get_it(face_video, monkeypatch, capsys):
+    model = _FirstBoxModel()
+    module = types.ModuleType("lqrppg.models")
+    module.LQRPPGRegressor = types.SimpleNamespace(load=lambda path: model, pretrained=None)
+    monkeypatch.setitem(sys.modules, "lqrppg.models", module)
+    path, hr_true = face_video
+    assert main(["predict", path, "--model", path, "--chunk", "8"]) == 0
+    out = capsys.readouterr().out
+    match = re.search(
+        r"face: box (\d+)x\1 at \((\d+), (\d+)\) from frame 0, kept for the whole", out
+    )
+    assert match and "enlarged 1.2x" in out, out
+    # The first frame's face enlarged 1.2 times, as FaceCropper(detect="first") finds it (the
+    # 64-px frames are below the 160-px detection size, so they are searched as they are).
+    from lqrppg.video import FaceCropper, read_video
+
+    frames = read_video(path).frames
+    box = FaceCropper(detect="first", scale=1.2).detect_boxes(frames[None, :1]).boxes[0, 0]
+    side, x0, y0 = (int(v) for v in match.groups())
+    assert (x0, y0, side, side) == tuple(box)
+    assert all(s[1:] == (90, 16, 16, 3) for s in model.shapes)
+    assert abs(_whole_hr(out) - hr_true) < 3.0

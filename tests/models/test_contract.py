@@ -63,6 +63,48 @@ def test_fit_predict_shapes_and_attributes(fitted, data):
     assert fitted.best_epoch_ == 1 and fitted.stopped_early_ is False
 
 
+def test_predict_batches_bounded_by_input_bytes_and_one_thread_by_default(
+    fitted, data, monkeypatch
+):
+    """predict passes at most batch_size clips, fewer where their float32 input would exceed
+    the byte bound; the output is the same to float32 rounding. num_threads=None predicts
+    on one torch thread and restores torch's setting."""
+    from lqrppg.models import _base
+
+    model = copy.deepcopy(fitted)
+    whole = model.predict(data.videos)
+    T, H, W = data.videos.shape[1:4]
+    sizes, threads = [], []
+    real = model._output
+
+    def spy(module, x):
+        sizes.append(x.shape[0])
+        threads.append(torch.get_num_threads())
+        return real(module, x)
+
+    monkeypatch.setattr(model, "_output", spy)
+    monkeypatch.setattr(_base, "_PREDICT_INPUT_BYTES", 3 * T * H * W * 3 * 4)
+    monkeypatch.setattr(_base, "_PREDICT_FRAMES", 10**6)
+    model.set_params(batch_size=4, num_threads=None)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        pieces = model.predict(data.videos)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert sizes == [3, 3, 2] and set(threads) == {1}
+    np.testing.assert_allclose(pieces, whole, atol=1e-4)
+    sizes.clear()
+    monkeypatch.setattr(_base, "_PREDICT_FRAMES", 2 * T + 1)  # the bound on frames
+    model.predict(data.videos[:5])
+    assert sizes == [2, 2, 1]
+    sizes.clear()
+    monkeypatch.setattr(_base, "_PREDICT_INPUT_BYTES", 1)  # never fewer than one clip
+    model.predict(data.videos[:2])
+    assert sizes == [1, 1]
+
+
 def test_predict_hr_and_score_agree_with_the_hr_routine(fitted, data):
     wave = fitted.predict(data.videos)
     with warnings.catch_warnings():

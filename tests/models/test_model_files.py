@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import subprocess
+import sys
 import zipfile
 
+import numpy as np
 import pytest
 import torch
 
@@ -107,6 +110,26 @@ def test_oversized_hyper_parameters_are_refused_before_allocation(model_file, tm
     torch.save(payload, tmp_path / "odd.pt")
     with pytest.raises(ModelFileError, match=r"invalid hyper-parameters.*dim"):
         LQRPPGRegressor.load(tmp_path / "odd.pt")
+
+
+def test_loading_leaves_torch_dynamo_unimported_and_predicts_as_saved(model_file):
+    """The meta skeleton skips the arithmetic of initialisation, whose Python meta kernels
+    would import torch._dynamo, torch.fx and sympy (seconds of start-up for ``lqrppg
+    predict``); the loaded network is the saved one, to the last bit."""
+    code = (
+        "import sys, numpy as np\n"
+        "from lqrppg.models import LQRPPGRegressor\n"
+        f"m = LQRPPGRegressor.load({str(model_file)!r})\n"
+        "assert 'torch._dynamo' not in sys.modules, 'torch._dynamo imported'\n"
+        "assert 'sympy' not in sys.modules, 'sympy imported'\n"
+        "assert not any(t.is_meta for t in m.module_.state_dict().values())\n"
+        "x = np.random.default_rng(0).integers(0, 256, (1, 160, 32, 32, 3), dtype=np.uint8)\n"
+        "np.save(sys.argv[1], m.predict(x))\n"
+    )
+    out = model_file.parent / "pred.npy"
+    subprocess.run([sys.executable, "-c", code, str(out)], check=True)
+    x = np.random.default_rng(0).integers(0, 256, (1, 160, 32, 32, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(np.load(out), LQRPPGRegressor.pretrained().predict(x))
 
 
 def test_wrong_class_and_missing_file(model_file, tmp_path):

@@ -306,3 +306,33 @@ def test_training_reduces_loss_on_easy_clips():
         losses.append(loss.item())
     assert losses[-1] < 0.3 * losses[0]
     assert losses[-1] < 0.15
+
+
+@pytest.mark.parametrize("architecture", ["lqrppg", "authors"])
+def test_eval_stem_in_pieces_equals_the_whole_clip(monkeypatch, architecture):
+    """In eval mode the stem runs over the frames in pieces (bounded memory); the frame
+    differences at the pieces' edges come from the neighbouring frames, so the network gives
+    the same output as in one go (checked against a piece larger than the clip)."""
+    from lqrppg.nn import _c2f
+
+    torch.manual_seed(3)
+    net = C2FNet(12, dim=16, d_state=4, architecture=architecture).eval()
+    for module in net.modules():  # running statistics away from the identity
+        if isinstance(module, torch.nn.BatchNorm2d | torch.nn.BatchNorm3d):
+            module.running_mean.normal_(0, 0.3)
+            module.running_var.uniform_(0.5, 2.0)
+    x = torch.randn(2, 3, 12, 16, 16)
+    with torch.no_grad():
+        monkeypatch.setattr(_c2f, "_STEM_PIXELS", 10**9)
+        whole = net(x).output
+        monkeypatch.setattr(_c2f, "_STEM_PIXELS", 2 * 5 * 16 * 16)  # pieces of 5, 5 and 2 frames
+        pieces = net(x).output
+        stem_whole = net._stem(x.transpose(1, 2))
+    torch.testing.assert_close(pieces, whole, rtol=1e-5, atol=1e-6)
+    assert not torch.equal(whole, net(torch.roll(x, 1, dims=2)).output)  # the test can fail
+    # training mode keeps all frames together (BatchNorm statistics over the whole batch)
+    net.train()
+    calls = []
+    monkeypatch.setattr(net, "_stem_frames", lambda f, d: calls.append(f.shape) or stem_whole)
+    net._stem(x.transpose(1, 2))
+    assert calls == [torch.Size([2, 12, 3, 16, 16])]

@@ -105,6 +105,81 @@ def test_grey_input_and_min_size(astronaut):
     assert detect_faces(astronaut, min_size=120).shape == (0, 4)  # the face is 95 px
 
 
+def _portraits(astronaut):
+    """Two real faces: the astronaut's head and shoulders and matplotlib's Grace Hopper."""
+    import matplotlib.cbook
+
+    hopper = cv2.imread(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    return {"astronaut": astronaut[0:224, 128:352], "hopper": hopper[..., ::-1]}
+
+
+def _frame_with_face(portrait, face, height, width, face_fraction):
+    """A grey (height, width) frame with ``portrait`` scaled so its face spans ``face_fraction``
+    of the frame height, centred at 45 % of the width; returns (frame, expected face box)."""
+    gray = cv2.cvtColor(np.ascontiguousarray(portrait), cv2.COLOR_RGB2GRAY)
+    k = face_fraction * height / face[2]
+    small = k < 1
+    scaled = cv2.resize(
+        gray, None, fx=k, fy=k, interpolation=cv2.INTER_AREA if small else cv2.INTER_CUBIC
+    )
+    frame = np.full((height, width), 100, np.uint8)
+    cx, cy = (face[0] + face[2] / 2) * k, (face[1] + face[3] / 2) * k
+    ox, oy = round(0.45 * width - cx), round(0.5 * height - cy)
+    y0, x0 = max(0, oy), max(0, ox)
+    y1, x1 = min(height, oy + scaled.shape[0]), min(width, ox + scaled.shape[1])
+    frame[y0:y1, x0:x1] = scaled[y0 - oy : y1 - oy, x0 - ox : x1 - ox]
+    return frame
+
+
+def _agreement(full, small):
+    """Centre distance relative to the full-resolution side, and the ratio of the sides."""
+    (xa, ya, wa, ha), (xb, yb, wb, hb) = full.astype(float), small.astype(float)
+    centre = np.hypot(xa + wa / 2 - xb - wb / 2, ya + ha / 2 - yb - hb / 2) / wa
+    return centre, wb / wa
+
+
+@pytest.mark.parametrize(
+    ("height", "width"),
+    [(480, 640), (1080, 1920), pytest.param(2160, 3840, marks=pytest.mark.slow)],
+)
+def test_downscaled_detection_agrees_with_full_resolution(astronaut, height, width):
+    """Real faces at the sizes they have in rPPG videos (15-45 % of the frame height): the
+    cascade on a 160-px copy finds the face that the full-resolution cascade finds, its centre
+    within 5 % of the face side and its side within 15 % (the cascade's pyramid steps are
+    10 %; 0.95-1.12 measured), in the frame's pixels."""
+    for name, portrait in _portraits(astronaut).items():
+        face = detect_faces(portrait)[0]
+        for fraction in (0.15, 0.2, 0.3, 0.45):
+            frame = _frame_with_face(portrait, face, height, width, fraction)
+            full = detect_faces(frame)
+            small = detect_faces(frame, downscale_to=160)
+            assert full.shape[0] >= 1 and small.shape[0] >= 1, (name, fraction)
+            assert abs(full[0, 2] / (fraction * height) - 1) < 0.15  # the face placed
+            centre, side = _agreement(full[0], small[0])
+            assert centre < 0.05 and 0.85 < side < 1.15, (name, fraction, centre, side)
+
+
+def test_downscaled_detection_maps_boxes_back_and_scales_min_size(monkeypatch):
+    calls = []
+
+    class Stub:
+        def detectMultiScale(self, gray, **kwargs):
+            calls.append((gray.shape, kwargs))
+            return np.array([[10, 20, 30, 30]])
+
+    monkeypatch.setattr(_detect, "_face_cascade", Stub)
+    image = np.zeros((480, 640), np.uint8)
+    boxes = detect_faces(image, min_size=60, downscale_to=120)  # a quarter of the size
+    assert calls[0] == ((120, 160), {"scaleFactor": 1.1, "minNeighbors": 3, "minSize": (15, 15)})
+    np.testing.assert_array_equal(boxes, [[40, 80, 120, 120]])
+    assert boxes.dtype == np.int64
+    # Small images are searched as they are.
+    detect_faces(np.zeros((100, 90), np.uint8), downscale_to=160)
+    assert calls[1][0] == (100, 90) and calls[1][1]["minSize"] == (30, 30)
+    with pytest.raises(ValueError, match="downscale_to"):
+        detect_faces(image, downscale_to=10)
+
+
 def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="uint8"):
         detect_faces(np.zeros((40, 40, 3)))

@@ -222,3 +222,29 @@ def test_cut_short_file_warns_with_the_missing_seconds(tmp_path, capfd):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert read_video(full).n_frames_missing == 0
+
+
+def test_background_reader_hands_over_items_errors_and_stops_early():
+    from lqrppg.video._io import _in_background
+
+    closed = []
+
+    def produce(n, fail_at=None):
+        try:
+            for i in range(n):
+                if i == fail_at:
+                    raise ValueError(f"frame {i} cannot be decoded")
+                yield i
+        finally:
+            closed.append(n)
+
+    assert list(_in_background(produce(5))) == [0, 1, 2, 3, 4]
+    got = []
+    with pytest.raises(ValueError, match="frame 2 cannot be decoded"):
+        for item in _in_background(produce(6, fail_at=2)):
+            got.append(item)
+    assert got == [0, 1]  # the items made before the error come first
+    reader = _in_background(produce(100))
+    assert next(reader) == 0
+    reader.close()  # the consumer stops: the producer is stopped and its generator closed
+    assert closed == [5, 6, 100]
