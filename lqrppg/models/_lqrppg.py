@@ -440,6 +440,11 @@ class LQRPPGRegressor(BaseVideoRegressor):
             return super()._targets(labels)
         return self.label_quantizer_.pseudo_labels(labels).astype(np.float32)
 
+    def _targets_tensor(self, labels: torch.Tensor) -> torch.Tensor:
+        if not self._quantized():
+            return super()._targets_tensor(labels)
+        return self.label_quantizer_._pseudo_labels_tensor(labels)
+
     def _build_module(self, p: dict[str, Any], T: int, H: int, W: int) -> nn.Module:
         return C2FNet(
             T,

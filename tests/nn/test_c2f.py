@@ -138,6 +138,15 @@ def test_temporal_difference_stack_matches_numpy():
     assert np.all(got[:, 6:, -1] == 0)
 
 
+def test_output_does_not_depend_on_the_input_layout():
+    net = _net().eval()
+    clip = _clip()
+    channels_last = clip.permute(0, 2, 3, 4, 1).contiguous().permute(0, 4, 1, 2, 3)
+    assert not channels_last.is_contiguous()
+    with torch.no_grad():
+        torch.testing.assert_close(net(channels_last).output, net(clip).output)
+
+
 def test_temporal_difference_stack_short_clip_and_shape_error():
     x = torch.randn(1, 3, 1, 2, 2)
     assert torch.equal(temporal_difference_stack(x), torch.zeros(1, 12, 1, 2, 2))
