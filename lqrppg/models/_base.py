@@ -29,6 +29,8 @@ from torch import nn
 from lqrppg import __version__
 from lqrppg._params import is_int, is_real, param_bool, param_int, param_real
 from lqrppg._training import (
+    current_shard,
+    distributed_world,
     random_seed,
     resolve_device,
     torch_generator,
@@ -407,6 +409,13 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
     def _fit_label_model(self, p: dict[str, Any], y_train: np.ndarray, T: int, seed: int) -> None:
         """Stage 1, on the training labels only (nothing by default)."""
 
+    def _share_label_model(self, device: torch.device) -> None:
+        """Give every process of the process group the label model process 0 fitted.
+
+        Called by every process after process 0 ran ``_fit_label_model`` (nothing to share
+        by default).
+        """
+
     def _targets(self, labels: np.ndarray) -> np.ndarray:
         """Training targets (n, n_targets, T) float32 of labels (n, T): standardised labels.
 
@@ -624,9 +633,16 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
             and (self.n_frames_, self.frame_shape_) == (T, (H, W))
         )
         device = p["device"]
+        rank, world = distributed_world()
         with torch_num_threads(p["num_threads"]):
             if not warm:
-                self._fit_label_model(p, y[train_idx], T, label_seed)
+                if world > 1:
+                    # stage 1 is not data-parallel: process 0 fits it, the others receive it
+                    if rank == 0:
+                        self._fit_label_model(p, y[train_idx], T, label_seed)
+                    self._share_label_model(device)
+                else:
+                    self._fit_label_model(p, y[train_idx], T, label_seed)
             targets = self._targets(y)
             with warnings.catch_warnings():
                 # a label without a clear pulse simply gets no resampling and no HR error
@@ -654,8 +670,9 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
                 generator=torch_generator(shuffle_seed),
                 patience=p["patience"] if p["early_stopping"] else None,
                 device=device,
-                verbose=p["verbose"],
+                verbose=p["verbose"] if rank == 0 else 0,
                 desc=type(self).__name__,
+                distributed=world > 1,
                 **(self._validation_hooks(p, hr[val_idx]) if val_idx.size else {}),
             )
         self.module_ = module.eval()
@@ -678,7 +695,14 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
             clips, label, targets, hr = batch
             x = clips_to_tensor(clips, preprocessing)
             if rng is not None:
-                x, label, changed = augment_batch(x, label, hr.cpu().numpy(), rng)
+                # draws for the whole global batch, so that a data-parallel run (which sees
+                # its shard of it) makes the decisions one process would
+                shard = current_shard()
+                n = len(label) if shard is None else shard.size
+                u, offsets = _augmentation_draws(rng, n, label.shape[1])
+                if shard is not None:
+                    u, offsets = u[shard.start : shard.stop], offsets[shard.start : shard.stop]
+                x, label, changed = _augment(x, label, hr.cpu().numpy(), u, offsets)
                 if changed.any():
                     # resampling changes the label, so its targets (pseudo labels) too
                     # one clip at a time: the quantizers' arithmetic (hence a pseudo label

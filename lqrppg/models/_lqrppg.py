@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from lqrppg._params import is_int, is_real, param_int
-from lqrppg._training import torch_rng
+from lqrppg._training import broadcast_object, distributed_world, torch_rng
 from lqrppg.models._base import (
     BaseVideoRegressor,
     _cpu_state_dict,
@@ -431,6 +431,21 @@ class LQRPPGRegressor(BaseVideoRegressor):
             lq.fit(y_train)
         self.label_quantizer_ = lq
         self.codebooks_ = [np.array(c, dtype=np.float64) for c in lq.codebooks_]
+
+    def _share_label_model(self, device: torch.device) -> None:
+        rank = distributed_world()[0]
+        state = None
+        if rank == 0:
+            lq = self.label_quantizer_
+            state = None if lq is None else _quantizer_state(lq)
+        state = broadcast_object(state)
+        if rank != 0:
+            self.label_quantizer_ = None if state is None else _quantizer_from_state(state, device)
+            self.codebooks_ = (
+                None
+                if state is None
+                else [np.array(c, dtype=np.float64) for c in self.label_quantizer_.codebooks_]
+            )
 
     def _quantized(self) -> bool:
         return getattr(self, "label_quantizer_", None) is not None
