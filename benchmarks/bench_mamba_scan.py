@@ -1,25 +1,44 @@
 """Selective scan: the chunked fast path against the step-by-step reference (CPU).
 
-Times forward and forward+backward of ``selective_scan`` (the default used by every Mamba
-block) and ``selective_scan_reference`` at the C2F block size (batch 16, L 160,
-d_inner 128, d_state 48), reports the largest output difference, and times one
-``BiMambaBlock(64, d_state=48)`` forward+backward.
+Times forward (under ``torch.no_grad()``: inference) and forward+backward of
+``selective_scan`` with ``chunk_size='auto'`` (the default of every Mamba block) and with
+fixed chunk sizes, of ``selective_scan_reference`` (autograd through the step loop), and of
+the fast path as it was at a baseline commit (``--baseline``, its ``lqrppg/nn/_mamba.py``
+loaded from ``git show``; its default chunk was 16), at the shapes the package runs: the C2F
+network's blocks (d_inner 128, d_state 48) at batch 16 (training, the default batch), 4 and 1
+(inference), and the label quantizers' one-channel encoders (d_inner 2, d_state 16; 48 for
+the authors' form) at batch 16. All variants are timed in turn inside each repeat (so they
+see the same machine load) and the best of ``--repeats`` is kept. Also reported: the largest
+difference from the reference, and the memory autograd keeps for the backward pass (bytes
+of the saved tensors), at the C2F shape at batch 16.
 
-Run: ``python benchmarks/bench_mamba_scan.py [--repeats 7] [--threads 1]``. Writes
-docs/benchmarks/mamba_scan.md.
+Run: ``python benchmarks/bench_mamba_scan.py [--repeats 7] [--threads 1] [--baseline REF]``.
+Writes docs/benchmarks/mamba_scan.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from _common import write_results
+from _common import REPO, log, write_results
 
-from lqrppg.nn import BiMambaBlock, selective_scan, selective_scan_reference
+from lqrppg.nn import BiMambaBlock, auto_chunk_size, selective_scan, selective_scan_reference
+
+SHAPES = {
+    "C2F block, batch 16": (16, 160, 128, 48),
+    "C2F block, batch 4": (4, 160, 128, 48),
+    "C2F block, batch 1": (1, 160, 128, 48),
+    "quantizer encoder, batch 16": (16, 160, 2, 16),
+    "authors' quantizer encoder, batch 16": (16, 160, 2, 48),
+}
 
 
 def _inputs(gen, b=16, length=160, d=128, n=48):
@@ -32,87 +51,162 @@ def _inputs(gen, b=16, length=160, d=128, n=48):
     return u, delta, a, bb, c, dd
 
 
-def _time(fn, repeats):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * min(times), 1e3 * float(np.median(times))
+def _baseline_scan(ref: str, tmp: Path):
+    """``selective_scan`` of ``lqrppg/nn/_mamba.py`` at commit ``ref``, or None."""
+    try:
+        text = subprocess.run(
+            ["git", "-C", str(REPO), "show", f"{ref}:lqrppg/nn/_mamba.py"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    path = tmp / "baseline_mamba.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location("baseline_mamba", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.selective_scan
+
+
+def _forward(fn, ops):
+    with torch.no_grad():
+        fn(*ops)
+
+
+def _forward_backward(fn, ops):
+    u, delta, *rest = ops
+    ur = u.clone().requires_grad_(True)
+    dr = delta.clone().requires_grad_(True)
+    fn(ur, dr, *rest).square().mean().backward()
+
+
+def _saved_bytes(fn, ops) -> int:
+    total = 0
+
+    def pack(t):
+        nonlocal total
+        total += t.numel() * t.element_size()
+        return t
+
+    u, delta, *rest = ops
+    ur = u.clone().requires_grad_(True)
+    dr = delta.clone().requires_grad_(True)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        y = fn(ur, dr, *rest)
+    y.square().mean().backward()
+    return total
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--baseline", default="faa281e", help="git ref of the old fast path")
+    parser.add_argument("--chunks", type=int, nargs="+", default=[2, 4, 8, 16, 32])
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    gen = torch.Generator().manual_seed(0)
-    u, delta, a, b, c, d = _inputs(gen)
 
-    rows = []
-    for name, fn in (
-        ("reference (step loop)", selective_scan_reference),
-        ("selective_scan (chunk 16)", selective_scan),
-    ):
-
-        def fwd(fn=fn):
-            with torch.no_grad():
-                return fn(u, delta, a, b, c, d)
-
-        def fwd_bwd(fn=fn):
-            ur = u.clone().requires_grad_(True)
-            dr = delta.clone().requires_grad_(True)
-            fn(ur, dr, a, b, c, d).square().mean().backward()
-
-        f_best, f_med = _time(fwd, args.repeats)
-        fb_best, fb_med = _time(fwd_bwd, args.repeats)
-        rows.append(
-            {
-                "scan": name,
-                "forward ms (best)": f_best,
-                "forward ms (median)": f_med,
-                "fwd+bwd ms (best)": fb_best,
-                "fwd+bwd ms (median)": fb_med,
-            }
+    with tempfile.TemporaryDirectory() as tmp:
+        old = _baseline_scan(args.baseline, Path(tmp))
+    variants = {"reference (step loop)": selective_scan_reference}
+    if old is not None:
+        variants[f"baseline {args.baseline} (chunk 16)"] = old
+    variants["selective_scan (auto)"] = selective_scan
+    for k in args.chunks:
+        variants[f"selective_scan (chunk {k})"] = lambda *ops, k=k: selective_scan(
+            *ops, chunk_size=k
         )
-    table = pd.DataFrame(rows).set_index("scan")
-    with torch.no_grad():
-        diff = (
-            (selective_scan(u, delta, a, b, c, d) - selective_scan_reference(u, delta, a, b, c, d))
-            .abs()
-            .max()
-            .item()
-        )
+
+    rows, diffs = [], []
+    for shape_name, shape in SHAPES.items():
+        ops = _inputs(torch.Generator().manual_seed(0), *shape)
+        with torch.no_grad():
+            ref = selective_scan_reference(*ops)
+            for name, fn in variants.items():
+                diffs.append(
+                    {
+                        "shape": shape_name,
+                        "scan": name,
+                        "max |y - reference|": float((fn(*ops) - ref).abs().max()),
+                    }
+                )
+        best = {(name, kind): np.inf for name in variants for kind in ("fwd", "fb")}
+        for fn in variants.values():  # warm-up
+            _forward(fn, ops)
+            _forward_backward(fn, ops)
+        for _ in range(args.repeats):
+            for name, fn in variants.items():
+                for kind, run in (("fwd", _forward), ("fb", _forward_backward)):
+                    t0 = time.perf_counter()
+                    run(fn, ops)
+                    best[name, kind] = min(best[name, kind], time.perf_counter() - t0)
+        ref_fwd, ref_fb = best[next(iter(variants)), "fwd"], best[next(iter(variants)), "fb"]
+        for name in variants:
+            rows.append(
+                {
+                    "shape": shape_name,
+                    "scan": name,
+                    "forward ms": 1e3 * best[name, "fwd"],
+                    "forward vs reference": ref_fwd / best[name, "fwd"],
+                    "fwd+bwd ms": 1e3 * best[name, "fb"],
+                    "fwd+bwd vs reference": ref_fb / best[name, "fb"],
+                }
+            )
+        b, L, d, n = shape
+        log(f"{shape_name} {shape}: auto chunk {auto_chunk_size(b, L, d, n)} done")
+    table = pd.DataFrame(rows).set_index(["shape", "scan"])
+    agreement = pd.DataFrame(diffs).set_index(["shape", "scan"])
+
+    ops = _inputs(torch.Generator().manual_seed(0), *SHAPES["C2F block, batch 16"])
+    memory = pd.DataFrame(
+        [
+            {"scan": name, "saved MiB": _saved_bytes(fn, ops) / 2**20}
+            for name, fn in variants.items()
+        ]
+    ).set_index("scan")
 
     block = BiMambaBlock(64, d_state=48)
-    x = torch.randn(16, 160, 64, generator=gen)
+    x = torch.randn(16, 160, 64, generator=torch.Generator().manual_seed(1))
 
     def block_step():
         block.zero_grad()
         block(x).square().mean().backward()
 
-    blk_best, blk_med = _time(block_step, args.repeats)
-    with pd.option_context("display.float_format", "{:.2f}".format, "display.width", 140):
-        print(f"(batch 16, L 160, d_inner 128, d_state 48), torch threads {args.threads}")
+    block_step()
+    times = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        block_step()
+        times.append(time.perf_counter() - t0)
+    blk_best, blk_med = 1e3 * min(times), 1e3 * float(np.median(times))
+
+    autos = ", ".join(f"{k}: {auto_chunk_size(*s)}" for k, s in SHAPES.items())
+    with pd.option_context("display.float_format", "{:.2f}".format, "display.width", 160):
+        print(f"torch threads {args.threads}; auto chunk sizes: {autos}")
         print(table.to_string())
-    print(f"max |fast - reference| = {diff:.2e}")
-    print(
-        f"BiMambaBlock(64, d_state=48) on (16, 160, 64), fwd+bwd: best {blk_best:.1f} ms, "
-        f"median {blk_med:.1f} ms"
-    )
+        print(memory.to_string())
+    print(f"largest |y - reference| over all variants and shapes: {agreement.values.max():.2e}")
+    print(f"BiMambaBlock(64, d_state=48) on (16, 160, 64), fwd+bwd: best {blk_best:.1f} ms")
     path = write_results(
         "mamba_scan",
         "Selective scan: fast path vs reference",
         [
             (
                 "Setting",
-                f"batch 16, L 160, d_inner 128, d_state 48, float32, CPU, "
-                f"torch threads {args.threads}, {args.repeats} repeats",
+                f"float32, CPU, torch threads {args.threads}, best of {args.repeats} repeats, "
+                "variants interleaved within each repeat. Shapes (batch, L, d_inner, d_state): "
+                + "; ".join(f"{k} {v}" for k, v in SHAPES.items())
+                + f". `chunk_size='auto'` picks: {autos}. Forward under `torch.no_grad()` "
+                "(inference); forward+backward with gradients for u and delta.",
             ),
             ("Timings", table),
-            ("Agreement", f"max absolute difference fast vs reference: {diff:.2e}"),
+            (
+                "Memory kept by autograd for the backward pass, C2F block at batch 16",
+                memory,
+            ),
+            ("Agreement with the reference (forward)", agreement),
             (
                 "BiMambaBlock(64, d_state=48), (16, 160, 64), forward+backward",
                 f"best {blk_best:.1f} ms, median {blk_med:.1f} ms",

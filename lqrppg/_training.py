@@ -7,7 +7,11 @@ generators without touching the global random state (:func:`random_seed`,
 (:func:`train_validation_split`), and one training loop (:func:`train_module`): mini-batches
 shuffled by a :class:`torch.Generator`, AdamW, a one-cycle learning-rate schedule, the
 validation loss after every epoch, the weights of the best epoch restored at the end, optional
-early stopping, a per-epoch history and a tqdm progress bar.
+early stopping, a per-epoch history and a tqdm progress bar. With ``distributed=True`` inside
+an initialised :mod:`torch.distributed` process group (e.g. under ``torchrun``) the loop is
+data-parallel: every process takes its share of each mini-batch, the gradients are summed
+across processes, and batch normalisation uses the statistics of the whole mini-batch, so
+that the result is that of one process with the same global batch (see :func:`train_module`).
 
 This module imports torch; the estimators import it, ``import lqrppg`` does not.
 """
@@ -15,9 +19,12 @@ This module imports torch; the estimators import it, ``import lqrppg`` does not.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
 import numbers
+import os
 import time
+import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +36,13 @@ from torch import nn
 from tqdm import tqdm  # text bars: tqdm.auto warns in Jupyter without ipywidgets
 
 __all__ = [
+    "BatchShard",
     "TrainingResult",
+    "broadcast_module_",
+    "broadcast_object",
+    "current_shard",
+    "distributed_from_env",
+    "distributed_world",
     "random_seed",
     "resolve_device",
     "torch_generator",
@@ -280,6 +293,220 @@ def train_validation_split(
     return np.flatnonzero(~mask), np.flatnonzero(mask)
 
 
+# ----------------------------------------------------------------------------- distributed
+
+
+def distributed_world() -> tuple[int, int]:
+    """``(rank, world_size)`` of the initialised :mod:`torch.distributed` process group.
+
+    ``(0, 1)`` when torch was built without distributed support or no process group has
+    been initialised (a plain single-process run).
+
+    Examples
+    --------
+    >>> distributed_world()
+    (0, 1)
+    """
+    dist = torch.distributed
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+@contextlib.contextmanager
+def distributed_from_env() -> Iterator[tuple[int, int]]:
+    """Join the process group that ``torchrun`` describes in the environment, if any.
+
+    When ``WORLD_SIZE`` (set by ``torchrun``) is above 1 and no process group is
+    initialised yet, one is initialised from the environment (``RANK``, ``WORLD_SIZE``,
+    ``MASTER_ADDR``, ``MASTER_PORT``) with the ``nccl`` backend when CUDA is available
+    (each process then uses the GPU ``LOCAL_RANK``) and ``gloo`` otherwise, and destroyed
+    when the block ends. Yields ``(rank, world_size)``; ``(0, 1)`` outside ``torchrun``.
+
+    Examples
+    --------
+    >>> with distributed_from_env() as (rank, world):
+    ...     print(rank, world)
+    0 1
+    """
+    dist = torch.distributed
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1 or not dist.is_available() or dist.is_initialized():
+        yield distributed_world()
+        return
+    cuda = torch.cuda.is_available()
+    if cuda:
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    dist.init_process_group(backend="nccl" if cuda else "gloo")
+    try:
+        yield distributed_world()
+    finally:
+        dist.destroy_process_group()
+
+
+def broadcast_object(obj: Any, src: int = 0) -> Any:
+    """``obj`` of process ``src``, on every process of the group (pickled); ``obj`` unchanged
+    without a process group.
+
+    Examples
+    --------
+    >>> broadcast_object({"a": 1})
+    {'a': 1}
+    """
+    if distributed_world()[1] == 1:
+        return obj
+    box = [obj]
+    torch.distributed.broadcast_object_list(box, src=src)
+    return box[0]
+
+
+def broadcast_module_(module: nn.Module, src: int = 0) -> nn.Module:
+    """Copy the parameters and buffers of process ``src``'s ``module`` into every process's.
+
+    In place; returns ``module``. Nothing happens without a process group.
+    """
+    if distributed_world()[1] > 1:
+        with torch.no_grad():
+            for t in module.state_dict().values():
+                torch.distributed.broadcast(t, src=src)
+    return module
+
+
+@dataclass(frozen=True)
+class BatchShard:
+    """Which rows of the current global mini-batch this process trains on.
+
+    Attributes
+    ----------
+    start, stop : int
+        The rows ``start:stop`` of the global mini-batch (in the order of the shuffle).
+    size : int
+        Clips in the global mini-batch.
+    """
+
+    start: int
+    stop: int
+    size: int
+
+
+_SHARD: contextvars.ContextVar[BatchShard | None] = contextvars.ContextVar(
+    "lqrppg_batch_shard", default=None
+)
+
+
+def current_shard() -> BatchShard | None:
+    """The :class:`BatchShard` of the step :func:`train_module` is running, else None.
+
+    A ``loss_fn`` that draws random numbers per sample (augmentation) draws them for the
+    whole global mini-batch (``shard.size`` samples) and keeps rows ``shard.start:stop``,
+    so that the stream of draws, hence the result, does not depend on the number of
+    processes. None outside a data-parallel step.
+
+    Examples
+    --------
+    >>> current_shard() is None
+    True
+    """
+    return _SHARD.get()
+
+
+def _all_reduce_sum(values: torch.Tensor) -> torch.Tensor:
+    torch.distributed.all_reduce(values, op=torch.distributed.ReduceOp.SUM)
+    return values
+
+
+class _AllReduceSum(torch.autograd.Function):
+    """Differentiable all-reduce (sum): the gradient of a sum over processes is the sum of
+    the gradients that reach it on every process."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+        return _all_reduce_sum(x.clone())
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        return _all_reduce_sum(grad.clone())
+
+
+def _sync_batch_norm_forward(self: nn.modules.batchnorm._BatchNorm, x: torch.Tensor):
+    """Training-mode batch norm with the statistics of the whole global mini-batch.
+
+    torch's own ``SyncBatchNorm`` runs on GPUs only; this one runs wherever
+    ``torch.distributed`` does (gloo on CPU too). The per-channel sum and the sum of
+    squared deviations are summed across processes with a differentiable all-reduce, so
+    the backward pass is that of one batch norm over the global
+    batch; running statistics are updated as ``nn.BatchNorm`` does (unbiased variance).
+    """
+    if not (self.training and self.track_running_stats) or x.shape[0] == 0:
+        return type(self).forward(self, x)
+    all_reduce = _AllReduceSum.apply
+    dims = [0, *range(2, x.ndim)]
+    shape = [1, -1] + [1] * (x.ndim - 2)
+    count = torch.tensor([x.numel() / x.shape[1]], dtype=torch.float64, device=x.device)
+    count = _all_reduce_sum(count)
+    total = all_reduce(x.sum(dim=dims, dtype=torch.float64))
+    mean = (total / count).to(x.dtype)
+    centred = x - mean.view(shape)
+    sq = all_reduce(centred.square().sum(dim=dims, dtype=torch.float64))
+    var = (sq / count).to(x.dtype)
+    out = centred * torch.rsqrt(var + self.eps).view(shape)
+    if self.affine:
+        out = out * self.weight.view(shape) + self.bias.view(shape)
+    with torch.no_grad():
+        self.num_batches_tracked.add_(1)
+        if self.momentum is None:
+            factor = 1.0 / float(self.num_batches_tracked)
+        else:
+            factor = self.momentum
+        n = float(count)
+        unbiased = var.detach() * (n / max(n - 1.0, 1.0))
+        self.running_mean.mul_(1 - factor).add_(mean.detach(), alpha=factor)
+        self.running_var.mul_(1 - factor).add_(unbiased, alpha=factor)
+    return out
+
+
+@contextlib.contextmanager
+def _synced_batch_norms(module: nn.Module) -> Iterator[None]:
+    """Every batch-norm layer of ``module`` uses global statistics while the block runs."""
+    layers = [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    for m in layers:
+        m.forward = types.MethodType(_sync_batch_norm_forward, m)
+    try:
+        yield
+    finally:
+        for m in layers:
+            del m.forward
+
+
+def _shard_bounds(n: int, rank: int, world: int) -> tuple[int, int]:
+    """Rows of process ``rank`` in a batch of ``n``: contiguous, sizes differing by <= 1."""
+    return rank * n // world, (rank + 1) * n // world
+
+
+def _check_shards(n_train: int, batch_size: int, world: int) -> None:
+    sizes = {min(batch_size, n_train)}
+    if n_train % batch_size:
+        sizes.add(n_train % batch_size)
+    if min(sizes) < world:
+        raise ValueError(
+            f"data-parallel training over {world} processes needs at least {world} samples "
+            f"in every mini-batch, but with {n_train} training samples and batch_size="
+            f"{batch_size} a mini-batch has {min(sizes)}; use a batch_size >= {world} that "
+            f"leaves a last batch of 0 or >= {world} samples"
+        )
+
+
+def _all_reduce_gradients(params: Sequence[nn.Parameter]) -> None:
+    """Sum the gradients of ``params`` over the processes (one flat buffer)."""
+    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+    flat = _all_reduce_sum(torch.cat([g.reshape(-1) for g in grads]))
+    offset = 0
+    for p, g in zip(params, grads, strict=True):
+        k = g.numel()
+        p.grad = flat[offset : offset + k].view_as(p).clone()
+        offset += k
+
+
 # ----------------------------------------------------------------------------- training loop
 
 
@@ -382,6 +609,7 @@ def train_module(
     verbose: int = 0,
     desc: str = "training",
     epoch_callback: Callable[[int, nn.Module], Mapping[str, float] | None] | None = None,
+    distributed: bool = False,
 ) -> TrainingResult:
     """Train ``module`` with AdamW and a one-cycle schedule; keep the best epoch.
 
@@ -446,6 +674,21 @@ def train_module(
         mode (e.g. to compute a validation metric such as the HR error). The numbers it
         returns are added to that epoch's ``history`` entry (they may not replace the
         standard keys) and shown in the progress bar; they do not choose the best epoch.
+    distributed : bool, default=False
+        Data-parallel training over the initialised :mod:`torch.distributed` process group
+        (ignored when there is none or it has one process). Every process must call this
+        with the same arguments and the same data; all use the same ``generator`` seed, so
+        they draw the same shuffle. Each global mini-batch of ``batch_size`` samples is
+        split into contiguous shards, one per process (sizes differing by at most one;
+        :func:`current_shard` tells ``loss_fn`` which one); every process scales its mean
+        loss by its share of the batch, the gradients are summed across processes (one
+        all-reduce per step), and batch-norm layers use the mean and variance of the whole
+        global batch (a CPU-capable synchronised batch norm), so the optimizer sees the
+        gradient one process would compute on the global batch, up to float rounding. The
+        training loss is averaged over all processes; the validation data are evaluated
+        whole on every process (no communication, the same result everywhere), so the best
+        epoch, early stopping and the final weights are the same on every process. Each
+        global mini-batch must hold at least one sample per process.
 
     Returns
     -------
@@ -509,6 +752,10 @@ def train_module(
     if not params:
         raise ValueError("the module has no parameters that require gradients")
 
+    rank, world = distributed_world() if distributed else (0, 1)
+    if world > 1:
+        _check_shards(n_train, batch_size, world)
+        broadcast_module_(module)  # identical start, whatever each process built
     steps_per_epoch = math.ceil(n_train / batch_size)
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     scheduler = None
@@ -521,6 +768,9 @@ def train_module(
     since_best = 0
 
     bar = tqdm(range(1, epochs + 1), desc=desc, disable=not verbose, leave=verbose > 1)
+    cleanup = contextlib.ExitStack()
+    if world > 1:  # training-mode batch norms see the global batch (eval mode is unchanged)
+        cleanup.enter_context(_synced_batch_norms(module))
     try:
         for epoch in bar:
             t0 = time.perf_counter()
@@ -529,16 +779,29 @@ def train_module(
             total, seen = 0.0, 0
             for step in range(steps_per_epoch):
                 idx = order[step * batch_size : (step + 1) * batch_size]
-                batch = _batch(train, idx, dev)
                 optimizer.zero_grad(set_to_none=True)
-                loss = loss_fn(module, batch)
-                value = float(loss.detach())
+                if world > 1:
+                    start, stop = _shard_bounds(len(idx), rank, world)
+                    token = _SHARD.set(BatchShard(start, stop, len(idx)))
+                    try:
+                        loss = loss_fn(module, _batch(train, idx[start:stop], dev))
+                    finally:
+                        _SHARD.reset(token)
+                    share = (stop - start) / len(idx)
+                    # the global batch's mean loss, on every process (also for the NaN check)
+                    value = float(_all_reduce_sum(loss.detach().reshape(1) * share))
+                    loss = loss * share
+                else:
+                    loss = loss_fn(module, _batch(train, idx, dev))
+                    value = float(loss.detach())
                 if not math.isfinite(value):
                     raise FloatingPointError(
                         f"{desc}: the training loss is {value} at epoch {epoch}, batch "
                         f"{step + 1}; lower lr or check the data"
                     )
                 loss.backward()
+                if world > 1:
+                    _all_reduce_gradients(params)
                 if max_grad_norm is not None:
                     torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
                 # The rate this step uses (after the last step OneCycleLR computes one past
@@ -582,6 +845,7 @@ def train_module(
                 break
     finally:
         bar.close()
+        cleanup.close()
     if restore_best and best_state is not None:
         module.load_state_dict(best_state)
     module.eval()

@@ -39,6 +39,8 @@ Exit codes: 0 success; 1 no clip could be made from the dataset; 2 bad arguments
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 import warnings
 from pathlib import Path
@@ -132,20 +134,32 @@ def run_train(
     Parameters mirror the command-line options (``lqrppg train --help``). Returns the
     process exit code (0, 1 or 2, see the module notes).
     """
-    try:
-        return _run(**{k: v for k, v in locals().items()})
-    except InputError as exc:
-        _err(str(exc))
-        return 2
+    params = dict(locals())
+    from .._training import distributed_from_env
+
+    with distributed_from_env() as (rank, world):
+        # under torchrun every process trains its share; only process 0 prints and writes
+        quiet = open(os.devnull, "w") if rank else None
+        with contextlib.redirect_stdout(quiet) if quiet else contextlib.nullcontext():
+            try:
+                return _run(**params, rank=rank, world=world)
+            except InputError as exc:
+                _err(str(exc))
+                return 2
+            finally:
+                if quiet:
+                    quiet.close()
 
 
 def _run(
     dataset, path, out, subjects, size, chunk_length, overlap, face, epochs, batch_size, lr,
     dim, quantizer_epochs, use_label_quantization, augment, validation_fraction, patience,
-    device, threads, seed, n_jobs, cache_dir, summary, overwrite, verbose,
+    device, threads, seed, n_jobs, cache_dir, summary, overwrite, verbose, rank=0, world=1,
 ) -> int:  # fmt: skip
     t0 = time.perf_counter()
     out_path = check_output(out, "--out", overwrite=overwrite)
+    if rank:
+        verbose = 0
     summary_path = check_output(summary, "--summary")
     hw = parse_size(size)
     if chunk_length < 16:
@@ -187,6 +201,10 @@ def _run(
         f"{data.name}: {len(data.recordings)} recordings of {len(data.subjects)} subjects "
         f"from {data.path}"
     )
+    if world > 1 and cache_dir is not None and rank:
+        import torch.distributed
+
+        torch.distributed.barrier()  # process 0 fills the cache first; the others read it
     with warnings.catch_warnings():
         # Every skipped recording is printed from the summary below.
         warnings.filterwarnings("ignore", message="preprocess_dataset:", category=UserWarning)
@@ -205,19 +223,26 @@ def _run(
             )
         except ValueError as exc:
             raise InputError(str(exc)) from None
-    print_preprocessing(prep.summary, "train")
-    if summary_path is not None:
+        finally:
+            if world > 1 and cache_dir is not None and not rank:
+                import torch.distributed
+
+                torch.distributed.barrier()
+    if not rank:
+        print_preprocessing(prep.summary, "train")
+    if summary_path is not None and not rank:
         with atomic_write(summary_path) as tmp:
             prep.summary.to_csv(tmp, index=False)
         print(f"preprocessing summary: {summary_path.resolve()}")
     if len(prep.X) == 0:
-        _err("no clip could be made from the dataset (see the summary above); nothing to train")
+        if not rank:
+            _err("no clip could be made from the dataset (see the summary above); nothing to train")
         return 1
 
     fs = float(data.fs)
     rates = prep.summary["fps"].to_numpy(dtype=float)
     off = np.abs(rates - fs) > _FPS_TOLERANCE * fs
-    if off.any():
+    if off.any() and not rank:
         names = prep.summary.loc[off, "recording"].tolist()
         _warn(
             f"{len(names)} recordings were read at a frame rate more than 2 % away from the "
@@ -235,6 +260,8 @@ def _run(
         model.fit(prep.X, prep.y, groups=prep.groups)
     except ValueError as exc:
         raise InputError(str(exc)) from None
+    if rank:
+        return 0
     try:
         model.save(out_path)
     except OSError as exc:

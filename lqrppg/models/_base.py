@@ -31,6 +31,8 @@ from lqrppg import __version__
 from lqrppg._files import atomic_write
 from lqrppg._params import is_int, is_real, param_bool, param_int, param_real
 from lqrppg._training import (
+    current_shard,
+    distributed_world,
     random_seed,
     resolve_device,
     torch_generator,
@@ -90,6 +92,8 @@ def clips_to_tensor(clips: torch.Tensor, preprocessing: str = "standardize") -> 
     Returns
     -------
     torch.Tensor of shape (batch, 3, T, H, W), float32, on the device of ``clips``
+        A new tensor (``clips`` is not modified), laid out in memory as ``(batch, T, H, W,
+        3)``: a permuted view, not a contiguous channels-first tensor.
 
     Examples
     --------
@@ -103,15 +107,16 @@ def clips_to_tensor(clips: torch.Tensor, preprocessing: str = "standardize") -> 
     """
     if preprocessing not in _PREPROCESSING:
         raise ValueError(f"preprocessing must be one of {_PREPROCESSING}; got {preprocessing!r}")
-    x = clips.to(torch.float32)
     if clips.dtype == torch.uint8:
-        x = x / 255.0
-    x = x.permute(0, 4, 1, 2, 3)
+        x = clips.to(torch.float32).div_(255.0)
+    else:
+        x = clips.to(torch.float32, copy=True)
     if preprocessing == "standardize":
-        mean = x.mean(dim=(1, 2, 3, 4), keepdim=True)
-        std = x.std(dim=(1, 2, 3, 4), keepdim=True, unbiased=False)
-        x = (x - mean) / std.clamp_min(1e-6)
-    return x.contiguous()
+        std, mean = torch.std_mean(x, dim=(1, 2, 3, 4), keepdim=True, correction=0)
+        x = (x - mean).div_(std.clamp_min(1e-6))
+    # A view: the memory stays in the clips' (batch, T, H, W, 3) order, which is the
+    # channels-last layout the networks' convolutions run fastest on (see C2FNet.embed).
+    return x.permute(0, 4, 1, 2, 3)
 
 
 # ----------------------------------------------------------------------------- augmentation
@@ -240,15 +245,41 @@ def augment_batch(
     [True, True, False]
     """
     B, T = label.shape
+    u, offsets = _augmentation_draws(rng, B, T)
+    return _augment(
+        x, label, hr, u, offsets, resample_probability, flip_probability, fast_bpm, slow_bpm
+    )
+
+
+def _augmentation_draws(rng: np.random.Generator, n: int, T: int) -> tuple[np.ndarray, np.ndarray]:
+    """The random numbers :func:`augment_batch` draws for ``n`` clips of ``T`` frames."""
+    u = rng.random((n, 2))
+    offsets = rng.integers(0, max(T // 2, 1), size=n)
+    return u, offsets
+
+
+def _augment(
+    x: torch.Tensor,
+    label: torch.Tensor,
+    hr: np.ndarray,
+    u: np.ndarray,
+    offsets: np.ndarray,
+    resample_probability: float = 0.5,
+    flip_probability: float = 0.5,
+    fast_bpm: float = 90.0,
+    slow_bpm: float = 75.0,
+) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+    """:func:`augment_batch` with its draws given (one row of ``u`` and ``offsets`` per clip)."""
+    B = label.shape[0]
     hr = np.asarray(hr, dtype=np.float64)
-    u = rng.random((B, 2))
-    offsets = rng.integers(0, max(T // 2, 1), size=B)
     resample = u[:, 0] < resample_probability
     with np.errstate(invalid="ignore"):
         stretch = resample & (hr > fast_bpm)
         compress = resample & (hr < slow_bpm)
     flip = u[:, 1] < flip_probability
-    xs, ys = [], []
+    # written clip by clip into tensors of the inputs' memory layout (torch.stack would make
+    # the video channels-first contiguous, which the networks would then have to undo)
+    x_out, y_out = torch.empty_like(x), torch.empty_like(label)
     for i in range(B):
         xi, yi = x[i], label[i]
         if stretch[i] or compress[i]:
@@ -265,11 +296,9 @@ def augment_batch(
                     if stretch[i]
                     else compress_time(xi, dim=1)
                 )
-        if flip[i]:
-            xi = xi.flip(-1)
-        xs.append(xi)
-        ys.append(yi)
-    return torch.stack(xs), torch.stack(ys), stretch | compress
+        x_out[i] = xi.flip(-1) if flip[i] else xi
+        y_out[i] = yi
+    return x_out, y_out, stretch | compress
 
 
 # ----------------------------------------------------------------------------- persistence
@@ -584,12 +613,31 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
     def _fit_label_model(self, p: dict[str, Any], y_train: np.ndarray, T: int, seed: int) -> None:
         """Stage 1, on the training labels only (nothing by default)."""
 
+    def _share_label_model(self, device: torch.device) -> None:
+        """Give every process of the process group the label model process 0 fitted.
+
+        Called by every process after process 0 ran ``_fit_label_model`` (nothing to share
+        by default).
+        """
+
     def _targets(self, labels: np.ndarray) -> np.ndarray:
         """Training targets (n, n_targets, T) float32 of labels (n, T): standardised labels.
 
         Without a label model every head is trained on the standardised label.
         """
         return standardize(labels)[:, None, :].astype(np.float32)
+
+    def _targets_tensor(self, labels: torch.Tensor) -> torch.Tensor:
+        """:meth:`_targets` of a tensor of checked labels (n, T), as float32 on its device.
+
+        The training loop recomputes the targets of the labels that augmentation resampled,
+        at every step; this does it on the torch side (the standardisation in float64, as
+        :func:`lqrppg.signal.standardize`).
+        """
+        y = labels.detach().to(torch.float64)
+        centred = y - y.mean(dim=1, keepdim=True)
+        z = centred / centred.square().mean(dim=1, keepdim=True).sqrt()
+        return z.to(torch.float32)[:, None, :]
 
     def _build_module(
         self, p: dict[str, Any], T: int, H: int, W: int
@@ -797,9 +845,16 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
             and (self.n_frames_, self.frame_shape_) == (T, (H, W))
         )
         device = p["device"]
+        rank, world = distributed_world()
         with torch_num_threads(p["num_threads"]):
             if not warm:
-                self._fit_label_model(p, y[train_idx], T, label_seed)
+                if world > 1:
+                    # stage 1 is not data-parallel: process 0 fits it, the others receive it
+                    if rank == 0:
+                        self._fit_label_model(p, y[train_idx], T, label_seed)
+                    self._share_label_model(device)
+                else:
+                    self._fit_label_model(p, y[train_idx], T, label_seed)
             targets = self._targets(y)
             with warnings.catch_warnings():
                 # a label without a clear pulse simply gets no resampling and no HR error
@@ -827,8 +882,9 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
                 generator=torch_generator(shuffle_seed),
                 patience=p["patience"] if p["early_stopping"] else None,
                 device=device,
-                verbose=p["verbose"],
+                verbose=p["verbose"] if rank == 0 else 0,
                 desc=type(self).__name__,
+                distributed=world > 1,
                 **(self._validation_hooks(p, hr[val_idx]) if val_idx.size else {}),
             )
         self.module_ = module.eval()
@@ -852,12 +908,25 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
             clips, label, targets, hr = batch
             x = clips_to_tensor(clips, preprocessing)
             if rng is not None:
-                x, label, changed = augment_batch(x, label, hr.cpu().numpy(), rng)
+                # draws for the whole global batch, so that a data-parallel run (which sees
+                # its shard of it) makes the decisions one process would
+                shard = current_shard()
+                n = len(label) if shard is None else shard.size
+                u, offsets = _augmentation_draws(rng, n, label.shape[1])
+                if shard is not None:
+                    u, offsets = u[shard.start : shard.stop], offsets[shard.start : shard.stop]
+                x, label, changed = _augment(x, label, hr.cpu().numpy(), u, offsets)
                 if changed.any():
                     # resampling changes the label, so its targets (pseudo labels) too
-                    rows = torch.from_numpy(np.flatnonzero(changed)).to(targets.device)
-                    fresh = self._targets(label[rows].detach().cpu().double().numpy())
-                    targets = targets.index_copy(0, rows, torch.from_numpy(fresh).to(targets))
+                    # one clip at a time: the quantizers' arithmetic (hence a pseudo label
+                    # on the edge between two codewords) then does not depend on which other
+                    # clips of the batch, or of this process's shard, were resampled
+                    changed_rows = np.flatnonzero(changed)
+                    fresh = torch.cat(
+                        [self._targets_tensor(label[i : i + 1]) for i in changed_rows]
+                    )
+                    rows = torch.from_numpy(changed_rows).to(targets.device)
+                    targets = targets.index_copy(0, rows, fresh.to(targets))
             return self._loss(p, module, x, targets)[0]
 
         return loss_fn

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from lqrppg._params import is_int, is_real, param_int
+from lqrppg._training import broadcast_object, distributed_world
 from lqrppg.models._base import (
     BaseVideoRegressor,
     _cpu_state_dict,
@@ -439,6 +440,23 @@ class LQRPPGRegressor(BaseVideoRegressor):
         self.label_quantizer_ = lq
         self.codebooks_ = [np.array(c, dtype=np.float64) for c in lq.codebooks_]
 
+    def _share_label_model(self, device: torch.device) -> None:
+        rank = distributed_world()[0]
+        state = None
+        if rank == 0:
+            lq = self.label_quantizer_
+            state = None if lq is None else _quantizer_state(lq)
+        state = broadcast_object(state)
+        if rank != 0:
+            self.label_quantizer_ = (
+                None if state is None else _quantizer_from_state(state, device, "process 0")
+            )
+            self.codebooks_ = (
+                None
+                if state is None
+                else [np.array(c, dtype=np.float64) for c in self.label_quantizer_.codebooks_]
+            )
+
     def _quantized(self) -> bool:
         return getattr(self, "label_quantizer_", None) is not None
 
@@ -446,6 +464,11 @@ class LQRPPGRegressor(BaseVideoRegressor):
         if not self._quantized():
             return super()._targets(labels)
         return self.label_quantizer_.pseudo_labels(labels).astype(np.float32)
+
+    def _targets_tensor(self, labels: torch.Tensor) -> torch.Tensor:
+        if not self._quantized():
+            return super()._targets_tensor(labels)
+        return self.label_quantizer_._pseudo_labels_tensor(labels)
 
     def _build_module(self, p: dict[str, Any], T: int, H: int, W: int) -> nn.Module:
         return C2FNet(

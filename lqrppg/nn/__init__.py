@@ -21,6 +21,7 @@ from lqrppg.nn._losses import (
 from lqrppg.nn._mamba import (
     BiMambaBlock,
     MambaBlock,
+    auto_chunk_size,
     selective_scan,
     selective_scan_reference,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "PulseLabelEncoder",
     "QuantizerOutput",
     "ScalarEMAQuantizer",
+    "auto_chunk_size",
     "bpm_power_spectrum",
     "frequency_cross_entropy",
     "hybrid_loss",

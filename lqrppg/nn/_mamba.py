@@ -10,7 +10,9 @@ The selective scan of Mamba (Gu & Dao, 2023) with a diagonal state matrix is, pe
 the decays and inputs of a chunk are computed at once, the state is carried from chunk to
 chunk, and a hand-written backward pass recomputes each chunk's states from the state saved at
 its start. Neither pass ever holds a ``(batch, L, d_inner, d_state)`` tensor for the whole
-sequence: memory is ``O(batch * d_inner * d_state * (L / chunk_size + chunk_size))``.
+sequence: memory is ``O(batch * d_inner * d_state * (L / chunk_size + chunk_size))``, and the
+chunk size is chosen per shape (:func:`auto_chunk_size`) so that a chunk's buffers stay in
+the CPU's caches.
 On CUDA, when the optional ``mamba_ssm`` package is installed, its fused kernel is used.
 """
 
@@ -32,6 +34,7 @@ from lqrppg.nn._checks import shape_of
 __all__ = [
     "BiMambaBlock",
     "MambaBlock",
+    "auto_chunk_size",
     "selective_scan",
     "selective_scan_reference",
 ]
@@ -127,6 +130,109 @@ def selective_scan_reference(
     return y
 
 
+# exp(x) = exp2(x * log2(e)): torch's exp2 runs about twice as fast as exp on CPU, and the
+# scan's cost is dominated by one exponential per (batch, step, channel, state) element.
+_LOG2E = math.log2(math.e)
+# "auto" chunk: the largest number of steps whose per-chunk buffers (batch * d_inner * d_state
+# elements per step) stay within about 1.5 MiB each, between 2 and 64 steps. Chunk buffers
+# that stay in the CPU's caches make every pass over them several times cheaper; measured on
+# a 2-core AMD EPYC (1 MiB L2 per core), see docs/benchmarks/mamba_scan.md.
+_AUTO_CHUNK_BYTES = 3 * 2**19
+_AUTO_CHUNK_RANGE = (2, 64)
+
+
+def auto_chunk_size(batch: int, length: int, d_inner: int, d_state: int, itemsize: int = 4) -> int:
+    """The chunk size ``selective_scan(chunk_size='auto')`` uses for a given shape.
+
+    The largest number of time steps whose chunk buffers (``batch * d_inner * d_state``
+    elements per step, ``itemsize`` bytes each) stay within about 1.5 MiB, clipped to
+    ``[2, 64]`` and to ``length``: small enough for the buffers to stay in the caches of a CPU
+    core, large enough for the per-chunk work to outweigh the per-operation overhead.
+
+    Parameters
+    ----------
+    batch, length, d_inner, d_state : int
+        The scan's shape.
+    itemsize : int, default=4
+        Bytes per element of the computation (4 for float32).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> auto_chunk_size(16, 160, 128, 48)   # the C2F network's blocks at batch 16
+    4
+    >>> auto_chunk_size(16, 160, 2, 16)     # a label-quantizer encoder
+    64
+    """
+    per_step = max(1, batch * d_inner * d_state * itemsize)
+    lo, hi = _AUTO_CHUNK_RANGE
+    return max(1, min(length, max(lo, min(hi, _AUTO_CHUNK_BYTES // per_step))))
+
+
+class _ChunkBuffers:
+    """Work space of one chunk, ``(chunk, batch, d_inner, d_state)``, reused chunk after chunk.
+
+    Allocating these once per scan rather than once per chunk avoids returning megabytes to
+    the system and faulting them back in at every chunk.
+    """
+
+    def __init__(self, like: torch.Tensor, chunk: int, b: int, d: int, n: int) -> None:
+        self.decay = like.new_empty((chunk, b, d, n))
+        self.states = like.new_empty((chunk, b, d, n))
+        self.product = like.new_empty((chunk, b, d, n))
+        self.du = like.new_empty((chunk, b, d))
+
+    def terms(
+        self, u: torch.Tensor, delta: torch.Tensor, A2: torch.Tensor, B: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Decays ``exp(delta A)`` and inputs ``delta u B`` of one time-major chunk.
+
+        ``A2`` is ``A * log2(e)``; both results are views of the buffers.
+        """
+        k = u.shape[0]
+        decay = torch.mul(delta.unsqueeze(-1), A2, out=self.decay[:k]).exp2_()
+        du = torch.mul(delta, u, out=self.du[:k])
+        inputs = torch.mul(du.unsqueeze(-1), B.unsqueeze(2), out=self.states[:k])
+        return decay, inputs
+
+
+def _scan_forward(
+    u: torch.Tensor,
+    delta: torch.Tensor,
+    A: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    chunk_size: int,
+    starts: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The chunked scan without the skip term; ``(batch, L, d_inner)``, not contiguous.
+
+    With ``starts`` (``(n_chunks, batch, d_inner, d_state)``), the state at the start of
+    every chunk is written into it for the backward pass.
+    """
+    b, L, d = u.shape
+    n = A.shape[1]
+    A2 = A * _LOG2E
+    u_t, delta_t, B_t, C_t = (_time_major(x) for x in (u, delta, B, C))
+    y = u.new_empty((L, b, d))
+    buf = _ChunkBuffers(u, min(chunk_size, L), b, d, n)
+    carry = u.new_zeros((b, d, n)) if starts is None else starts[0].zero_()
+    for c, s in enumerate(range(0, L, chunk_size)):
+        e = min(s + chunk_size, L)
+        decay, hs = buf.terms(u_t[s:e], delta_t[s:e], A2, B_t[s:e])
+        _scan_inplace(decay, hs, None if c == 0 else carry)
+        prod = torch.mul(hs, C_t[s:e].unsqueeze(2), out=buf.product[: e - s])
+        torch.sum(prod, dim=-1, out=y[s:e])
+        if e < L:
+            # the next chunk's start: a copy, since the buffers are overwritten by it
+            carry = carry if starts is None else starts[c + 1]
+            carry.copy_(hs[-1])
+    return y.transpose(0, 1)
+
+
 class _ChunkedScan(torch.autograd.Function):
     """Chunked selective scan without the skip term, with a recomputing backward pass.
 
@@ -145,46 +251,43 @@ class _ChunkedScan(torch.autograd.Function):
         chunk_size: int,
     ) -> torch.Tensor:
         b, L, d = u.shape
-        n = A.shape[1]
-        u_t, delta_t, B_t, C_t = (_time_major(x) for x in (u, delta, B, C))
-        n_chunks = -(-L // chunk_size)
-        starts = u.new_empty((n_chunks, b, d, n))
-        y = u.new_empty((L, b, d))
-        h = u.new_zeros((b, d, n))
-        for c in range(n_chunks):
-            s, e = c * chunk_size, min((c + 1) * chunk_size, L)
-            starts[c] = h
-            decay, hs = _chunk_terms(u_t[s:e], delta_t[s:e], A, B_t[s:e])
-            _scan_inplace(decay, hs, h)
-            torch.sum(hs * C_t[s:e, :, None, :], dim=-1, out=y[s:e])
-            h = hs[-1]
+        starts = u.new_empty((-(-L // chunk_size), b, d, A.shape[1]))
+        y = _scan_forward(u, delta, A, B, C, chunk_size, starts)
         ctx.save_for_backward(u, delta, A, B, C, starts)
         ctx.chunk_size = chunk_size
-        return y.transpose(0, 1).contiguous()
+        return y.contiguous()
 
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, grad_y: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         u, delta, A, B, C, starts = ctx.saved_tensors
         chunk_size = ctx.chunk_size
-        L = u.shape[1]
+        b, L, d = u.shape
+        n = A.shape[1]
+        A2 = A * _LOG2E
         u_t, delta_t, B_t, C_t, gy_t = (_time_major(x) for x in (u, delta, B, C, grad_y))
         g_u, g_delta = torch.empty_like(u_t), torch.empty_like(delta_t)
         g_B, g_C = torch.empty_like(B_t), torch.empty_like(C_t)
         g_A = torch.zeros_like(A)
+        buf = _ChunkBuffers(u, min(chunk_size, L), b, d, n)
+        lam_buf = torch.empty_like(buf.decay)
         carry = None  # decay-weighted adjoint flowing in from the chunk after this one
         for c in range(starts.shape[0] - 1, -1, -1):
             s, e = c * chunk_size, min((c + 1) * chunk_size, L)
+            k = e - s
             dl, ul, Bl, gyl = delta_t[s:e], u_t[s:e], B_t[s:e], gy_t[s:e]
-            decay, hs = _chunk_terms(ul, dl, A, Bl)
+            decay, hs = buf.terms(ul, dl, A2, Bl)
             h0 = starts[c]
             _scan_inplace(decay, hs, h0)
-            g_C[s:e] = torch.matmul(gyl.unsqueeze(-2), hs).squeeze(-2)
+            # vector-matrix products (a contraction over d_inner) as batched matmuls; the
+            # contractions over d_state are cheaper as multiply-and-sum on CPU
+            torch.bmm(gyl.reshape(k * b, 1, d), hs.view(k * b, d, n),
+                      out=g_C[s:e].view(k * b, 1, n))  # fmt: skip
             # adjoint of the states: lam_t = C_t gy_t + exp(delta_{t+1} A) lam_{t+1}
-            lam = gyl.unsqueeze(-1) * C_t[s:e, :, None, :]
+            lam = torch.mul(gyl.unsqueeze(-1), C_t[s:e, :, None, :], out=lam_buf[:k])
             if carry is not None:
                 lam[-1].add_(carry)
-            for t in range(e - s - 2, -1, -1):
+            for t in range(k - 2, -1, -1):
                 lam[t].addcmul_(decay[t + 1], lam[t + 1])
             carry = decay[0] * lam[0]
             # gradient with respect to delta_t * A: lam_t * h_{t-1} * exp(delta_t A)
@@ -192,11 +295,14 @@ class _ChunkedScan(torch.autograd.Function):
             g_dA[1:].mul_(hs[:-1])
             g_dA[0].mul_(h0)
             g_dA.mul_(lam)
-            lam_B = (lam * Bl.unsqueeze(2)).sum(-1)
-            g_delta[s:e] = (g_dA * A).sum(-1) + ul * lam_B
-            g_A += (g_dA * dl.unsqueeze(-1)).sum((0, 1))
-            g_u[s:e] = dl * lam_B
-            g_B[s:e] = torch.matmul((dl * ul).unsqueeze(-2), lam).squeeze(-2)
+            prod = buf.product[:k]
+            lam_B = torch.mul(lam, Bl.unsqueeze(2), out=prod).sum(-1)
+            torch.sum(torch.mul(g_dA, A, out=prod), dim=-1, out=g_delta[s:e])
+            g_delta[s:e].addcmul_(ul, lam_B)
+            g_A += torch.mul(g_dA, dl.unsqueeze(-1), out=prod).sum((0, 1))
+            torch.mul(dl, lam_B, out=g_u[s:e])
+            torch.bmm((dl * ul).reshape(k * b, 1, d), lam.view(k * b, d, n),
+                      out=g_B[s:e].view(k * b, 1, n))  # fmt: skip
         grads = [g_u.transpose(0, 1), g_delta.transpose(0, 1), g_A]
         grads += [g_B.transpose(0, 1), g_C.transpose(0, 1)]
         needed = ctx.needs_input_grad[:5]
@@ -212,22 +318,15 @@ def _time_major(x: torch.Tensor) -> torch.Tensor:
     return x.transpose(0, 1).contiguous()
 
 
-def _chunk_terms(
-    u: torch.Tensor, delta: torch.Tensor, A: torch.Tensor, B: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-step decays ``exp(delta A)`` and inputs ``delta u B`` of one time-major chunk."""
-    decay = torch.exp(delta.unsqueeze(-1) * A)
-    inputs = (delta * u).unsqueeze(-1) * B.unsqueeze(2)
-    return decay, inputs
-
-
-def _scan_inplace(decay: torch.Tensor, x: torch.Tensor, h0: torch.Tensor) -> None:
+def _scan_inplace(decay: torch.Tensor, x: torch.Tensor, h0: torch.Tensor | None) -> None:
     """Turn the inputs ``x`` of a time-major chunk into its states, starting from ``h0``.
 
     Only decays in (0, 1] multiply the state, so nothing can overflow whatever the size of
-    ``delta * A``; one fused multiply-add per step keeps the loop cheap.
+    ``delta * A``; one fused multiply-add per step keeps the loop cheap. ``h0=None`` is a
+    zero initial state.
     """
-    x[0].addcmul_(decay[0], h0)
+    if h0 is not None:
+        x[0].addcmul_(decay[0], h0)
     for t in range(1, x.shape[0]):
         x[t].addcmul_(decay[t], x[t - 1])
 
@@ -249,7 +348,7 @@ def selective_scan(
     B: torch.Tensor,
     C: torch.Tensor,
     D: torch.Tensor | None = None,
-    chunk_size: int = 16,
+    chunk_size: int | str = "auto",
 ) -> torch.Tensor:
     """Selective scan, chunked, with a memory-light backward pass (the fast path).
 
@@ -257,10 +356,11 @@ def selective_scan(
     in chunks of ``chunk_size`` steps: the decays ``exp(delta A)`` and inputs ``delta B u`` of a
     chunk are computed in one vectorised operation, the state is propagated through the chunk
     (a fused multiply-add per step, which multiplies by decays in (0, 1] only and so cannot
-    overflow for any ``delta * A``), and carried to the next chunk. The backward pass saves
-    only the state at the start of each chunk and recomputes a chunk's states when it needs
-    them, running the adjoint recurrence backwards in time. Inputs in float16/bfloat16 are
-    scanned in float32 and the result is cast back.
+    overflow for any ``delta * A``), and carried to the next chunk. When a gradient is needed
+    the state at the start of each chunk is saved, and the backward pass recomputes a chunk's
+    states from it when it needs them, running the adjoint recurrence backwards in time;
+    without one (inference, ``torch.no_grad()``) nothing is saved. Inputs in
+    float16/bfloat16 are scanned in float32 and the result is cast back.
 
     On CUDA tensors, when ``mamba_ssm`` is importable, its fused kernel
     ``selective_scan_fn`` computes the scan instead (float16, bfloat16 and float32 only).
@@ -277,11 +377,13 @@ def selective_scan(
         Input-dependent input and output matrices.
     D : torch.Tensor of shape (d_inner,), optional
         Skip connection; ``None`` means no skip.
-    chunk_size : int, default=16
+    chunk_size : int or 'auto', default='auto'
         Time steps per chunk. It trades the size of the per-chunk buffers
-        (``chunk_size * batch * d_inner * d_state`` elements) against the number of vectorised
-        operations. On a 2-core CPU, for ``(batch 16, L 160, d_inner 128, d_state 48)``, sizes 8
-        to 32 ran within about 15 % of each other and 160 (one chunk) was 2-3 times slower.
+        (``chunk_size * batch * d_inner * d_state`` elements, which are fastest while they
+        fit in a core's cache) against the number of vectorised operations, and sets the
+        memory kept for the backward pass (one state per chunk). ``'auto'`` is
+        :func:`auto_chunk_size` of the shape: 4 for the C2F network's blocks at batch 16,
+        64 for the label quantizers' one-channel encoders.
 
     Returns
     -------
@@ -295,10 +397,12 @@ def selective_scan(
     (``chunk_size`` times the work and memory; 5-30 times slower on CPU), and the
     ``exp(S_t) * cumsum(exp(-S_s) x_s)`` form overflows as soon as ``delta * A`` summed over a
     chunk passes about -88 in float32, which trained step sizes reach. On CPU the scan is
-    bound by the ``exp`` over ``batch * L * d_inner * d_state`` elements that every form pays,
-    so the sequential step costs nothing extra, and the hand-written backward pass is where
-    the gain lies: forward plus backward took 0.5-0.7 times as long as autograd through the
-    reference loop, saving 1/30 of its memory (8.5 vs 251 MiB), at the size above.
+    bound by the exponential over ``batch * L * d_inner * d_state`` elements that every form
+    pays (computed as ``exp2(delta * A * log2(e))``, twice as fast as ``exp`` in torch's CPU
+    kernels, equal to it up to float rounding) and by passes over chunk buffers, so the
+    sequential step costs nothing extra. ``docs/benchmarks/mamba_scan.md`` has the timings
+    against the step-by-step reference, forward and forward plus backward, and the memory
+    autograd keeps.
 
     The backward pass gives first derivatives only; differentiating it again (double
     backward) is not supported.
@@ -316,9 +420,8 @@ def selective_scan(
     >>> torch.allclose(y, selective_scan_reference(u, dt, A, B, C), atol=1e-6)
     True
     """
-    _check_scan_inputs(u, delta, A, B, C, D)
-    _check_positive_int("chunk_size", chunk_size)
-    chunk_size = int(chunk_size)
+    b, L, d, n = _check_scan_inputs(u, delta, A, B, C, D)
+    _check_chunk_size(chunk_size)
     operands = [u, delta, A, B, C] + ([] if D is None else [D])
     out_dtype = functools.reduce(torch.promote_types, (t.dtype for t in operands))
 
@@ -333,10 +436,25 @@ def selective_scan(
 
     compute = torch.float32 if out_dtype in _LOW_PRECISION else out_dtype
     u_c, delta_c, A_c, B_c, C_c = (t.to(compute) for t in (u, delta, A, B, C))
-    y = _ChunkedScan.apply(u_c, delta_c, A_c, B_c, C_c, chunk_size)
+    if chunk_size == "auto":
+        itemsize = torch.empty((), dtype=compute).element_size()
+        chunk = auto_chunk_size(b, L, d, n, itemsize)
+    else:
+        chunk = int(chunk_size)
+    if torch.is_grad_enabled() and any(t.requires_grad for t in (u_c, delta_c, A_c, B_c, C_c)):
+        y = _ChunkedScan.apply(u_c, delta_c, A_c, B_c, C_c, chunk)
+    else:
+        y = _scan_forward(u_c, delta_c, A_c, B_c, C_c, chunk)
     if D is not None:
         y = y + u_c * D.to(compute)
     return y.to(out_dtype)
+
+
+def _check_chunk_size(chunk_size: Any) -> None:
+    if isinstance(chunk_size, str) and chunk_size == "auto":
+        return
+    if not _is_int(chunk_size) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be 'auto' or a positive int, got {chunk_size!r}.")
 
 
 def _resolve_dt_rank(dt_rank: int | str, d_model: int) -> int:
@@ -382,7 +500,7 @@ class _SelectiveSSM(nn.Module):
         dt_max: float,
         dt_init_floor: float,
         conv_bias: bool,
-        chunk_size: int,
+        chunk_size: int | str,
         device: Any = None,
         dtype: Any = None,
     ) -> None:
@@ -444,7 +562,7 @@ class _MambaBase(nn.Module):
         dt_init_floor: float,
         conv_bias: bool,
         bias: bool,
-        chunk_size: int,
+        chunk_size: int | str,
         device: Any,
         dtype: Any,
     ) -> None:
@@ -452,7 +570,7 @@ class _MambaBase(nn.Module):
         _check_positive_int("d_model", d_model)
         _check_positive_int("d_state", d_state)
         _check_positive_int("d_conv", d_conv)
-        _check_positive_int("chunk_size", chunk_size)
+        _check_chunk_size(chunk_size)
         if isinstance(expand, bool) or not isinstance(expand, numbers.Real) or not expand > 0:
             raise ValueError(f"expand must be a positive number, got {expand!r}.")
         d_model, d_state, d_conv = int(d_model), int(d_state), int(d_conv)
@@ -474,7 +592,7 @@ class _MambaBase(nn.Module):
             "dt_max": dt_max,
             "dt_init_floor": dt_init_floor,
             "conv_bias": conv_bias,
-            "chunk_size": int(chunk_size),
+            "chunk_size": chunk_size,
             "device": device,
             "dtype": dtype,
         }
@@ -510,7 +628,7 @@ class MambaBlock(_MambaBase):
         Bias in the depthwise convolution.
     bias : bool, default=False
         Bias in ``in_proj`` and ``out_proj``.
-    chunk_size : int, default=16
+    chunk_size : int or 'auto', default='auto'
         Passed to :func:`selective_scan`.
     device, dtype : optional
         Where and in which dtype the parameters are created.
@@ -546,7 +664,7 @@ class MambaBlock(_MambaBase):
         dt_init_floor: float = 1e-4,
         conv_bias: bool = True,
         bias: bool = False,
-        chunk_size: int = 16,
+        chunk_size: int | str = "auto",
         device: Any = None,
         dtype: Any = None,
     ) -> None:
@@ -630,7 +748,7 @@ class BiMambaBlock(_MambaBase):
         dt_init_floor: float = 1e-4,
         conv_bias: bool = True,
         bias: bool = False,
-        chunk_size: int = 16,
+        chunk_size: int | str = "auto",
         device: Any = None,
         dtype: Any = None,
     ) -> None:

@@ -501,6 +501,29 @@ class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                     out[start : start + len(chunk), i] = idx.cpu().numpy()
         return out
 
+    def _pseudo_labels_tensor(self, X: torch.Tensor) -> torch.Tensor:
+        """:meth:`pseudo_labels` of a tensor, on the quantizers' device, as float32.
+
+        For the training loop of :class:`~lqrppg.models.LQRPPGRegressor`, which recomputes
+        the pseudo labels of resampled labels at every step: the same standardisation (in
+        float64), encoders and codebooks as :meth:`pseudo_labels`, without its validation
+        and without a round trip through NumPy. ``X`` of shape (n_clips, T) must hold
+        finite labels of the fitted T that are not constant (not checked here).
+        """
+        Z = X.detach().to(self.device_, torch.float64)
+        centred = Z - Z.mean(dim=1, keepdim=True)
+        if check_architecture(self.architecture) == "authors":
+            Z = centred / (centred.std(dim=1, correction=1, keepdim=True) + 1e-6)
+        else:
+            Z = centred / centred.square().mean(dim=1, keepdim=True).sqrt()
+        z = Z.to(torch.float32)
+        with torch.no_grad():
+            levels = [
+                net.quantizer.codebook[net.quantizer.nearest(net.encoder(z))]
+                for net in self.modules_
+            ]
+        return torch.stack(levels, dim=1)
+
     def encode(self, X) -> np.ndarray:
         """Codeword indices of every level.
 

@@ -286,3 +286,46 @@ def test_evaluate_min_snr_moves_estimates_to_declines(ubfc, capsys, tmp_path):
     assert pos[-4:-1] == ["0", "2", "0.00"]  # n, declined, coverage
     rows = pd.read_csv(csv)
     assert not rows.reliable.any() and np.isfinite(rows.hr_pred).all()
+
+
+@pytest.mark.skipif(
+    not __import__("torch").distributed.is_available(), reason="needs torch.distributed"
+)
+def test_train_under_torchrun_trains_the_one_process_model(ubfc, tmp_path):
+    # `torchrun --nproc_per_node 2 -m lqrppg train ...`: two CPU processes (gloo) share the
+    # global batch; only process 0 prints and writes. The first epoch's training loss (one
+    # step per epoch here, so the loss of the initial weights on the whole global batch)
+    # must be the single process's. Later epochs are not compared here: on these tiny,
+    # nearly static 16 x 16 face crops some stem channels are all but constant, their
+    # max-pool choices are set by rounding, and a 1e-4 relative change of BatchNorm's eps
+    # alone moves the single-process gradient by 12 %. The equality of whole data-parallel
+    # trainings is tested on well-conditioned clips in tests/models/test_distributed.py.
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from lqrppg import LQRPPGRegressor
+
+    torchrun = shutil.which("torchrun", path=os.path.dirname(sys.executable))
+    if torchrun is None:
+        pytest.skip("torchrun not found beside the Python interpreter")
+    root, _ = ubfc
+    args = ["train", "--dataset", "ubfc-rppg", "--path", str(root), *TRAIN, "--no-augment"]
+    single, model = tmp_path / "one.pt", tmp_path / "ddp.pt"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main([*args, "--out", str(single)]) == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RANK", "WORLD_SIZE"))}
+    done = subprocess.run(
+        [torchrun, "--standalone", "--nproc_per_node", "2", "-m", "lqrppg", *args,
+         "--out", str(model)],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("best epoch") == 1  # printed by process 0 only
+    assert done.stdout.count("preprocessing:") == 1
+    one, two = LQRPPGRegressor.load(single), LQRPPGRegressor.load(model)
+    assert len(two.history_) == len(one.history_) == 2
+    assert two.history_[0]["train_loss"] == pytest.approx(one.history_[0]["train_loss"], rel=1e-6)
+    for a, b in zip(one.codebooks_, two.codebooks_, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -76,6 +76,18 @@ def test_clips_to_tensor_layout_and_scaling():
         clips_to_tensor(torch.from_numpy(clips), "diff")
 
 
+def test_clips_to_tensor_is_a_new_channels_last_tensor():
+    clips = torch.rand(2, 4, 8, 8, 3)
+    before = clips.clone()
+    for preprocessing in ("none", "standardize"):
+        x = clips_to_tensor(clips, preprocessing)
+        # (batch, 3, T, H, W) over memory laid out as (batch, T, H, W, 3)
+        assert x.permute(0, 2, 3, 4, 1).is_contiguous()
+        assert x.data_ptr() != clips.data_ptr()
+        x.zero_()
+        assert torch.equal(clips, before)
+
+
 def _batch(B=6, T=12, H=4, W=6, seed=0):
     g = torch.Generator().manual_seed(seed)
     return torch.randn(B, 3, T, H, W, generator=g), torch.randn(B, T, generator=g)
@@ -110,6 +122,16 @@ def test_augment_batch_matches_a_numpy_reference():
         np.testing.assert_allclose(out_y[i].numpy(), yv, atol=1e-6)
     # the inputs are left alone
     assert torch.equal(x, x0) and torch.equal(label, label0)
+
+
+def test_augment_batch_keeps_the_memory_layout():
+    x, label = _batch()
+    x_last = x.permute(0, 2, 3, 4, 1).contiguous().permute(0, 4, 1, 2, 3)
+    hr = np.array([120.0, 60.0, 80.0, np.nan, 95.0, 70.0])
+    out, y, _ = augment_batch(x_last, label, hr, np.random.default_rng(3))
+    ref, y_ref, _ = augment_batch(x, label, hr, np.random.default_rng(3))
+    assert out.permute(0, 2, 3, 4, 1).is_contiguous()
+    assert torch.equal(out, ref) and torch.equal(y, y_ref)
 
 
 def test_augment_batch_decisions_follow_the_heart_rate():

@@ -84,3 +84,24 @@ def test_host_batch_copies_views_and_read_only_memory():
     part = _host_batch(X, slice(1, 3))
     assert part.flags.writeable and not np.shares_memory(part, X)
     np.testing.assert_array_equal(part, X[1:3])
+
+
+@pytest.mark.parametrize("quantized", [True, False])
+def test_tensor_targets_of_resampled_labels_equal_the_numpy_targets(data, quantized):
+    # the training loop recomputes the targets of resampled labels on the torch side; they
+    # must be what the estimator's documented targets are (standardised labels or pseudo
+    # labels of the frozen quantizers)
+    from lqrppg.models import LQRPPGRegressor, stretch_time
+
+    from .conftest import LQ_TINY
+
+    est = LQRPPGRegressor(use_label_quantization=quantized, random_state=0, **LQ_TINY)
+    est.fit(data.videos, data.ppg)
+    label = torch.from_numpy(data.ppg.astype(np.float32))
+    label = stretch_time(label, 3)  # a resampled label, no longer standardised
+    got = est._targets_tensor(label)
+    expected = est._targets(label.double().numpy())
+    assert got.dtype == torch.float32 and got.shape == expected.shape
+    np.testing.assert_allclose(got.numpy(), expected, rtol=0, atol=1e-6)
+    if quantized:  # pseudo labels are codewords: exactly equal
+        np.testing.assert_array_equal(got.numpy(), expected)

@@ -138,6 +138,15 @@ def test_temporal_difference_stack_matches_numpy():
     assert np.all(got[:, 6:, -1] == 0)
 
 
+def test_output_does_not_depend_on_the_input_layout():
+    net = _net().eval()
+    clip = _clip()
+    channels_last = clip.permute(0, 2, 3, 4, 1).contiguous().permute(0, 4, 1, 2, 3)
+    assert not channels_last.is_contiguous()
+    with torch.no_grad():
+        torch.testing.assert_close(net(channels_last).output, net(clip).output)
+
+
 def test_temporal_difference_stack_short_clip_and_shape_error():
     x = torch.randn(1, 3, 1, 2, 2)
     assert torch.equal(temporal_difference_stack(x), torch.zeros(1, 12, 1, 2, 2))
@@ -327,12 +336,12 @@ def test_eval_stem_in_pieces_equals_the_whole_clip(monkeypatch, architecture):
         whole = net(x).output
         monkeypatch.setattr(_c2f, "_STEM_PIXELS", 2 * 5 * 16 * 16)  # pieces of 5, 5 and 2 frames
         pieces = net(x).output
-        stem_whole = net._stem(x.transpose(1, 2))
+        stem_whole = net._stem(x.permute(0, 2, 3, 4, 1).contiguous())
     torch.testing.assert_close(pieces, whole, rtol=1e-5, atol=1e-6)
     assert not torch.equal(whole, net(torch.roll(x, 1, dims=2)).output)  # the test can fail
     # training mode keeps all frames together (BatchNorm statistics over the whole batch)
     net.train()
     calls = []
     monkeypatch.setattr(net, "_stem_frames", lambda f, d: calls.append(f.shape) or stem_whole)
-    net._stem(x.transpose(1, 2))
-    assert calls == [torch.Size([2, 12, 3, 16, 16])]
+    net._stem(x.permute(0, 2, 3, 4, 1).contiguous())
+    assert calls == [torch.Size([2, 12, 16, 16, 3])]

@@ -9,7 +9,13 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lqrppg.nn import BiMambaBlock, MambaBlock, selective_scan, selective_scan_reference
+from lqrppg.nn import (
+    BiMambaBlock,
+    MambaBlock,
+    auto_chunk_size,
+    selective_scan,
+    selective_scan_reference,
+)
 from lqrppg.nn._mamba import _mamba_ssm_kernel
 
 
@@ -118,6 +124,53 @@ def test_scan_only_saves_chunk_boundaries():
     assert all(torch.isfinite(t.grad).all() for t in leaves)
 
 
+@pytest.mark.parametrize("shape", [(3, 29, 16, 8), (2, 40, 2, 16), (1, 7, 3, 2)])
+def test_auto_chunk_matches_reference_with_gradients(shape):
+    base = _operands(*shape, seed=11)
+    weight = torch.randn(*shape[:3], generator=torch.Generator().manual_seed(12))
+    results = []
+    for fn in (selective_scan, selective_scan_reference):  # chunk_size='auto' is the default
+        leaves = [t.clone().requires_grad_() for t in base]
+        y = fn(*leaves)
+        (y * weight).sum().backward()
+        results.append((y.detach(), [t.grad for t in leaves]))
+    (y_fast, g_fast), (y_ref, g_ref) = results
+    torch.testing.assert_close(y_fast, y_ref, rtol=0, atol=1e-5)
+    for a, b in zip(g_fast, g_ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_inference_path_equals_training_path_and_saves_nothing():
+    ops = _operands(2, 30, 4, 3, seed=13)
+    with torch.no_grad():
+        y_inf = selective_scan(*ops, chunk_size=4)
+    leaves = [t.clone().requires_grad_() for t in ops]
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
+        y_train = selective_scan(*leaves, chunk_size=4)
+    assert saved  # the training path keeps the chunk starts
+    # the same arithmetic in both paths, so bit for bit the same output
+    assert torch.equal(y_inf, y_train.detach())
+    assert not y_inf.requires_grad
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [
+        ((16, 160, 128, 48), 4),  # 393 KiB per step: 4 steps fit in 1.5 MiB
+        ((4, 160, 128, 48), 16),
+        ((1, 160, 128, 48), 64),  # capped at 64
+        ((64, 160, 128, 48), 2),  # at least 2
+        ((16, 10, 2, 16), 10),  # at most L
+        ((16, 1, 2, 16), 1),
+    ],
+)
+def test_auto_chunk_size(shape, expected):
+    assert auto_chunk_size(*shape) == expected
+    b, L, d, n = shape
+    assert auto_chunk_size(b, L, d, n, itemsize=8) <= expected  # float64 halves the budget
+
+
 def test_scan_non_contiguous_inputs():
     # the blocks feed transposed views (conv output); the result must not depend on layout
     ops = _operands(2, 19, 4, 3, seed=10)
@@ -156,7 +209,8 @@ def test_scan_low_precision_is_computed_in_float32():
         ({"C": torch.zeros(2, 4, 2)}, r"C must have shape .* = \(2, 5, 2\)"),
         ({"D": torch.zeros(2)}, r"D must have shape \(d_inner,\) = \(3,\)"),
         ({"u": torch.zeros(2, 5, 3, dtype=torch.long)}, "floating-point"),
-        ({"chunk_size": 0}, "chunk_size must be a positive int"),
+        ({"chunk_size": 0}, "chunk_size must be .auto. or a positive int"),
+        ({"chunk_size": "fast"}, "chunk_size must be .auto. or a positive int"),
     ],
 )
 def test_scan_errors(kwargs, match):
@@ -307,7 +361,8 @@ def test_block_input_errors(cls, x, match):
         ({"dt_rank": 0}, "dt_rank must be 'auto' or a positive int"),
         ({"dt_rank": "big"}, "dt_rank must be 'auto' or a positive int"),
         ({"dt_min": 0.2}, "need 0 < dt_min <= dt_max"),
-        ({"chunk_size": 0}, "chunk_size must be a positive int"),
+        ({"chunk_size": 0}, "chunk_size must be .auto. or a positive int"),
+        ({"chunk_size": "fast"}, "chunk_size must be .auto. or a positive int"),
     ],
 )
 def test_block_constructor_errors(kwargs, match):

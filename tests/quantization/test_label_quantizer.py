@@ -124,6 +124,17 @@ def test_pseudo_labels_follow_the_label_coarse_to_fine():
     assert r[0] > 0.6 and r[2] > 0.95
 
 
+@pytest.mark.parametrize("architecture", ["lqrppg", "authors"])
+def test_tensor_pseudo_labels_equal_pseudo_labels(X, architecture):
+    # the training loop's torch-side path must give the public method's values
+    lq = LabelQuantizer(random_state=0, architecture=architecture, **TINY).fit(X)
+    Y = pulse_labels(7, seed=5) * 3.0 - 1.0
+    got = lq._pseudo_labels_tensor(torch.from_numpy(Y.astype(np.float32)))
+    assert got.dtype == torch.float32 and got.shape == (7, 3, T)
+    expected = lq.pseudo_labels(Y.astype(np.float32)).astype(np.float32)
+    np.testing.assert_array_equal(got.numpy(), expected)
+
+
 def test_labels_are_standardised_per_clip(fitted, X):
     # an affine change of a clip (gain > 0, offset) gives the same pseudo labels
     X2 = 3.0 * X - 7.0
