@@ -25,10 +25,12 @@ models
     ``LQRPPGRegressor`` and the ``PhysNetRegressor`` baseline: face clips to rPPG
     waveforms (imports torch).
 pipeline
-    From a recording or a video to a result: ``predict_recording``.
+    From a video or a recording to a result: ``predict_video``, ``predict_frames``,
+    ``predict_recording``.
 
-Estimators are also reachable from the top level, imported on first use:
-``lqrppg.LabelQuantizer``, ``lqrppg.LQRPPGRegressor``, ``lqrppg.PhysNetRegressor``.
+Estimators and the one-call video API are also reachable from the top level, imported on
+first use: ``lqrppg.LabelQuantizer``, ``lqrppg.LQRPPGRegressor``,
+``lqrppg.PhysNetRegressor``, ``lqrppg.predict_video``, ``lqrppg.predict_frames``.
 """
 
 from __future__ import annotations
@@ -51,11 +53,14 @@ _SUBMODULES = (
     "pipeline",
 )
 
-# Classes reachable as ``lqrppg.<name>``, imported from their subpackage on first access.
+# Names reachable as ``lqrppg.<name>``, imported from their subpackage on first access.
 _LAZY_CLASSES = {
     "LabelQuantizer": "quantization",
     "LQRPPGRegressor": "models",
     "PhysNetRegressor": "models",
+    "predict_video": "pipeline",
+    "predict_frames": "pipeline",
+    "VideoResult": "pipeline",
 }
 
 __all__ = ["__version__", *_SUBMODULES, *_LAZY_CLASSES]

@@ -27,15 +27,20 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="lqrppg",
         description="Remote photoplethysmography: heart rate and pulse from facial video.",
     )
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"lqrppg {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
     demo = sub.add_parser(
         "demo",
-        help="run the baselines on built-in synthetic videos, print metrics, save a figure",
+        help="run the baselines and the shipped LQ-rPPG model on built-in synthetic videos, "
+        "print metrics, save a figure",
         description=(
             "Generate synthetic facial videos with a known pulse, run every unsupervised "
-            "baseline, print an HR metrics table and write a figure (waveform, spectrum, "
+            "baseline and the LQ-rPPG weights shipped with the package (trained on synthetic "
+            "videos only), print an HR metrics table and write a figure (waveform, spectrum, "
             "Bland-Altman)."
         ),
     )
@@ -121,9 +126,31 @@ def _build_parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--fps", type=float, default=None, help="frame rate, where the container has none"
     )
+    predict.add_argument(
+        "--face-index",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with several faces in view, follow the N-th from the left (0 the leftmost; "
+        "default: the largest)",
+    )
     predict.add_argument("--out", metavar="CSV", help="write time_s, waveform, filtered")
     predict.add_argument(
-        "--plot", metavar="PNG", help="write a figure: waveform, spectrum, windowed HR"
+        "--json",
+        metavar="PATH",
+        help="write the whole result as JSON (HR, SNR, confidence, windows, faces, "
+        "warnings, waveform); '-' prints it on stdout instead of the report",
+    )
+    predict.add_argument(
+        "--windows", metavar="CSV", help="write the per-window table (start, end, HR, SNR)"
+    )
+    predict.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="write a figure: first frame with the face box, waveform, spectrum, windowed HR",
+    )
+    predict.add_argument(
+        "--quiet", action="store_true", help="no progress bar on stderr while reading"
     )
 
     train = sub.add_parser(
@@ -371,8 +398,12 @@ def _dispatch(args) -> int:
             band=args.band,
             min_snr=args.min_snr,
             fps=args.fps,
+            face_index=args.face_index,
             out=args.out,
+            json_out=args.json,
+            windows=args.windows,
             plot=args.plot,
+            progress=not args.quiet,
         )
     if args.command == "train":
         from ._train import run_train

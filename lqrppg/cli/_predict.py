@@ -1,9 +1,12 @@
 """``lqrppg predict``: the pulse waveform and heart rate of one video file.
 
-The video is read and processed chunk by chunk by :func:`lqrppg.video.stream_predict`, which
-crops every frame as it is decoded (:class:`lqrppg.video.StreamCrop`) and keeps only the
-crops: the memory used is bounded by a chunk of crops, not by the frame size or the length of
-the video (one float per frame is kept for the waveform).
+A thin wrapper of :func:`lqrppg.predict_video`, which reads and processes the video chunk by
+chunk (:func:`lqrppg.video.stream_predict`), cropping every frame as it is decoded
+(:class:`lqrppg.video.StreamCrop`) and keeping only the crops: the memory used is bounded by
+a chunk of crops, not by the frame size or the length of the video (one float per frame is
+kept for the waveform). The command prints its header at once, the chunks read on stderr as
+they are (``--quiet``: not), then the report; ``--json`` writes the same result fields as
+:meth:`lqrppg.pipeline.VideoResult.to_json`, ``--windows`` the per-window table.
 
 Choices made here, and why
 --------------------------
@@ -57,39 +60,28 @@ Confidence and the reliability gate
     at or above it is more than 25 % off. It is a heuristic, not a calibrated probability:
     periodic motion or flicker in the band can score high too.
 
-Exit codes: 0 success; 1 the video was processed but no heart rate could be estimated;
-2 bad arguments or an unusable input (missing or unreadable video, clip too short, model
-not available).
+Faces (``--face-index``)
+    The number of faces found is reported; with several in view the largest is followed,
+    or the ``N``-th from the left with ``--face-index N``.
+
+Exit codes: 0 success; 1 the video was processed but no reliable heart rate (or no face)
+was found; 2 bad arguments, an unusable input (missing or unreadable video, clip too short,
+model not available) or an unusable output path; 3 an internal error.
 """
 
 from __future__ import annotations
 
 import math
-import time
-import warnings
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from ..baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS, Auto
-from ..exceptions import EstimationWarning
-from ..pipeline import predict_recording
-from ..signal import (
-    CONFIDENCE_THRESHOLDS,
-    MIN_SNR,
-    confidence_label,
-    estimate_hr,
-    filter_pulse,
-    hr_windowed,
-)
-from ..video import (
-    StreamCrop,
-    stream_predict,
-    tiling_chunk_frames,
-    video_info,
-)
+from .._files import atomic_write
+from ..pipeline import METHODS as METHOD_CHOICES
+from ..pipeline._video import _baseline
+from ..signal import CONFIDENCE_THRESHOLDS, MIN_SNR
 from ._common import (
-    METHOD_NAMES,
     InputError,
     check_band_bpm,
     check_output,
@@ -100,10 +92,8 @@ from ._common import (
 __all__ = ["METHODS", "run_predict"]
 
 #: Unsupervised methods by their command-line name; "lqrppg" (the trained model) is extra.
-METHODS = dict(zip(METHOD_NAMES, (POS, CHROM, GREEN, LGI, PBV, ICA, OMIT, Auto), strict=True))
+METHODS = {name: _baseline(name) for name in METHOD_CHOICES if name != "lqrppg"}
 
-_CHUNK_S = 30.0
-_MAX_OVERLAP_S = 2.0
 _PLOT_SECONDS = 60.0
 
 
@@ -115,68 +105,35 @@ def _warn(message: str) -> None:
     print_warning("predict", message)
 
 
-# -- the trained model ------------------------------------------------------------------------
 def _load_model(path):
-    """Load a saved LQRPPGRegressor, or the shipped weights when ``path`` is None.
+    """A saved model (or the shipped weights when ``path`` is None), as input errors.
 
     Returns (model, clip frames, (height, width), description).
     """
+    from ..pipeline import load_model
+
     try:
-        from ..models import LQRPPGRegressor
+        model, what = load_model(path)
     except ImportError:
         raise InputError(
             "the lqrppg model is not available in this build (lqrppg.models.LQRPPGRegressor "
             "cannot be imported); use --method pos or another unsupervised method"
         ) from None
-    if path is None:
-        try:
-            model = LQRPPGRegressor.pretrained()
-        except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError) as exc:
+        if path is None:
             raise InputError(
                 f"cannot load the pretrained LQ-rPPG weights: {exc}; pass --model PATH or "
                 "use --method pos"
             ) from None
-        what = "pretrained weights 'synthetic-32' (trained on synthetic videos only)"
-    else:
-        p = Path(path)
-        if not p.is_file():
-            raise InputError(f"model file not found: {str(p)!r}")
-        try:
-            model = LQRPPGRegressor.load(p)
-        except Exception as exc:  # any failure to load is a problem with the user's file
-            raise InputError(f"cannot load an lqrppg model from {str(p)!r}: {exc}") from None
-        what = f"model {str(p)!r}"
-    # The fitted clip length and frame size: clips are cut and face crops resized to them.
+        if isinstance(exc, FileNotFoundError):
+            raise InputError(str(exc)) from None
+        raise InputError(f"cannot load an lqrppg model from {str(path)!r}: {exc}") from None
+    except Exception as exc:  # any failure to load is a problem with the user's file
+        if path is None:
+            raise
+        raise InputError(f"cannot load an lqrppg model from {str(path)!r}: {exc}") from None
     n_t, (height, width) = model.n_frames_, model.frame_shape_
     return model, int(n_t), (int(height), int(width)), what
-
-
-def _model_predict_fn(model, n_t: int):
-    """Chunk (1, L, h, w, 3) -> waveform (1, L): the model on clips of its own T frames."""
-
-    def predict(clip: np.ndarray) -> np.ndarray:
-        frames = clip[0]
-        if len(frames) < n_t:
-            raise InputError(
-                f"the video has {len(frames)} frames, fewer than the {n_t} frames of one "
-                "clip of the model"
-            )
-        return predict_recording(model, frames)[None]
-
-    return predict
-
-
-def _chunk_seconds(chunk, info, min_frames: int) -> float:
-    if chunk is not None:
-        if not (np.isfinite(chunk) and chunk > 0):
-            raise InputError(f"--chunk must be a positive number of seconds; got {chunk:g}")
-        if chunk * info.fps < min_frames:
-            raise InputError(
-                f"--chunk {chunk:g} s is shorter than one model clip ({min_frames} frames = "
-                f"{min_frames / info.fps:g} s)"
-            )
-        return float(chunk)
-    return max(_CHUNK_S, min_frames / info.fps)
 
 
 # -- the command ------------------------------------------------------------------------------
@@ -189,26 +146,34 @@ def run_predict(
     step: float | None = None,
     chunk: float | None = None,
     face: bool = True,
+    face_index: int | None = None,
     band=(40.0, 180.0),
     min_snr: float | None = None,
     fps: float | None = None,
     out: str | None = None,
+    json_out: str | None = None,
+    windows: str | None = None,
     plot: str | None = None,
+    progress: bool = True,
 ) -> int:
-    """Pulse and heart rate of one video file; print them, write a CSV and a figure.
+    """Pulse and heart rate of one video file; print them, write CSV, JSON and a figure.
 
     Parameters mirror the command-line options (see ``lqrppg predict --help``); ``band`` is
     in beats per minute. Returns the process exit code (0, 1 or 2, see the module notes).
     """
     try:
-        return _run(video, method, model, window, step, chunk, face, band, min_snr, fps, out, plot)
+        return _run(video, method, model, window, step, chunk, face, face_index, band,
+                    min_snr, fps, out, json_out, windows, plot, progress)  # fmt: skip
     except InputError as exc:
         _err(str(exc))
         return 2
 
 
-def _run(video, method, model_path, window, step, chunk, face, band, min_snr, fps, out, plot):
-    t0 = time.perf_counter()
+def _run(video, method, model_path, window, step, chunk, face, face_index, band, min_snr,
+         fps, out, json_out, windows_out, plot, progress) -> int:  # fmt: skip
+    from ..pipeline import predict_video
+    from ..video import video_info
+
     min_snr = MIN_SNR if min_snr is None else float(min_snr)
     if np.isnan(min_snr):
         raise InputError("--min-snr must be a number of dB (-inf: every estimate)")
@@ -216,163 +181,151 @@ def _run(video, method, model_path, window, step, chunk, face, band, min_snr, fp
         method = "lqrppg"
     if method != "lqrppg" and model_path is not None:
         raise InputError(f"--model is only used with --method lqrppg, not --method {method}")
-    if not (np.isfinite(window) and window > 0):
-        raise InputError(f"--window must be a positive number of seconds; got {window:g}")
-    step = window if step is None else step
-    if not (np.isfinite(step) and step > 0):
-        raise InputError(f"--step must be a positive number of seconds; got {step:g}")
+    for name, value in (("--window", window), ("--step", step), ("--chunk", chunk)):
+        if value is not None and not (np.isfinite(value) and value > 0):
+            raise InputError(f"{name} must be a positive number of seconds; got {value:g}")
     if fps is not None and not (np.isfinite(fps) and fps > 0):
         raise InputError(f"--fps must be a positive number of frames per second; got {fps:g}")
+    if face_index is not None and face_index < 0:
+        raise InputError(f"--face-index must be 0 or more (0 the leftmost face); got {face_index}")
+    if face_index is not None and not face:
+        raise InputError("--face-index needs face detection; it cannot go with --no-face")
+    to_stdout = json_out == "-"
     out_path = check_output(out, "--out")
+    json_path = None if to_stdout else check_output(json_out, "--json")
+    windows_path = check_output(windows_out, "--windows")
     plot_path = check_output(plot, "--plot")
+    report = sys.stderr if to_stdout else sys.stdout
     try:
         info = video_info(video, fps=fps)
     except (FileNotFoundError, ValueError) as exc:
         raise InputError(str(exc)) from None
-    band_hz = check_band_bpm(band, info.fps)
-
-    if method == "lqrppg":
-        model, n_t, size, what = _load_model(model_path)
-        predict_fn, name, min_frames = _model_predict_fn(model, n_t), "LQ-rPPG", n_t
-        name_long = f"LQ-rPPG, {what}, clips of {n_t} frames at {size[0]}x{size[1]}"
-    else:
-        size, min_frames = None, 0
-        estimator = METHODS[method](fs=info.fps, band=band_hz)
-        predict_fn, name = estimator.predict, type(estimator).__name__
-        name_long = name
-    if method == "lqrppg" and abs(info.fps - model.fs) > 0.02 * model.fs:
-        _warn(
-            f"the video runs at {info.fps:g} fps but the model was trained at {model.fs:g} "
-            "fps: a heartbeat spans a different number of frames than in training; resample "
-            f"the video to {model.fs:g} fps for the model's accuracy"
-        )
-    chunk_s = _chunk_seconds(chunk, info, min_frames)
-    overlap_s = min(_MAX_OVERLAP_S, chunk_s / 4)
-    if chunk is None:  # chunks that end on the last frame: none redone to complete the last
-        n_overlap = round(overlap_s * info.fps)
-        n_chunk = tiling_chunk_frames(
-            info.n_frames_declared, round(chunk_s * info.fps), n_overlap, max(1, min_frames)
-        )
-        chunk_s, overlap_s = n_chunk / info.fps, n_overlap / info.fps
-    preprocessing = getattr(model, "metadata_", {}).get("preprocessing", {}) if size else {}
-    if not face:
-        crop = StreamCrop(box="frame", size=size or "mean")
-    elif preprocessing.get("face_detection") == "first":
-        crop = StreamCrop(box="first", size=size, scale=preprocessing.get("box_scale", 1.5))
-    else:
-        crop = StreamCrop(box="chunk", size=size or "mean")
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", EstimationWarning)
-        try:
-            result = stream_predict(
-                video,
-                predict_fn,
-                chunk_seconds=chunk_s,
-                overlap_seconds=overlap_s,
-                fps=fps,
-                crop=crop,
-            )
-        except (FileNotFoundError, ValueError) as exc:
-            raise InputError(str(exc)) from None
-    rate = float(result.fps)
-    wave = result.waveform
-    n = wave.size
-    if len(result.starts) == 1:
-        chunks = "read as one chunk"
-    else:
-        chunks = (
-            f"{len(result.starts)} chunks of {result.chunk_frames / rate:.1f} s overlapping by "
-            f"{result.overlap_frames / rate:.1f} s"
-        )
-    print(
-        f"{video}: {info.width}x{info.height}, {rate:g} fps, {n} frames ({n / rate:.1f} s); "
-        f"method {name_long}; {chunks}"
-    )
-    _print_face(crop, result, n, rate)
-    for w in caught:
-        _warn(f"{name}: {w.message}")
-
-    bad = ~np.isfinite(wave)
-    if bad.all():
-        _err(f"{name} gave no waveform for any frame of the video; no heart rate")
-        return 1
-    if bad.any():
-        _warn(f"{int(bad.sum())} of {n} frames have no waveform value; interpolated over")
-        idx = np.arange(n)
-        wave = wave.copy()
-        wave[bad] = np.interp(idx[bad], idx[~bad], wave[~bad])
-    n_win = round(window * rate)
-    if n_win > n:
+    check_band_bpm(band, info.fps)
+    n_win = round(window * info.fps)
+    if 0 < info.n_frames_declared < n_win:  # said before the video is read
+        n = info.n_frames_declared
         raise InputError(
-            f"the video is {n / rate:.1f} s long ({n} frames), shorter than the heart-rate "
-            f"window (--window {window:g} s); use --window {math.floor(n / rate)} or less"
+            f"the video is {n / info.fps:.1f} s long ({n} frames), shorter than the heart-rate "
+            f"window (--window {window:g} s); use --window {math.floor(n / info.fps)} or less"
         )
     if n_win < 8:
         raise InputError(f"--window {window:g} s is only {n_win} frames; use a longer window")
-    if crop.box != "frame" and np.isnan(result.faces[:, 0]).all():
-        _err(
-            f"no face found in any of the {len(result.starts)} chunks "
-            f"({len(result.faces)} detection frames): no heart rate is measured "
-            "from a video without a face; pass --no-face to average the whole frame (a skin "
-            "close-up, a fingertip on the lens)"
-        )
-        return 1
+
+    if method == "lqrppg":
+        fitted, n_t, size, what = _load_model(model_path)
+        name_long = f"LQ-rPPG, {what}, clips of {n_t} frames at {size[0]}x{size[1]}"
+    else:
+        fitted, name_long = None, type(METHODS[method](fs=info.fps)).__name__
+    n = info.n_frames_declared
+    length = f"{n} frames ({n / info.fps:.1f} s)" if n > 0 else "frame count unknown"
+    print(
+        f"{video}: {info.width}x{info.height}, {info.fps:g} fps, {length}; method {name_long}",
+        file=report,
+        flush=True,
+    )
+    import warnings
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", EstimationWarning)  # NaN is reported as "no estimate"
-        quality = estimate_hr(wave, rate, band=band_hz, return_quality=True)
-        filtered = filter_pulse(wave, rate, band=band_hz)
-        table = _window_table(filtered, rate, window, step, band_hz, min_snr)
-    hr = quality.gated(min_snr)
+        warnings.simplefilter("ignore")  # reported from result.warnings below
+        try:
+            result = predict_video(
+                video, method=method, model=fitted, window=window, step=step, face=face,
+                face_index=face_index, band=band, min_snr=min_snr, fps=fps, chunk=chunk,
+                progress=progress,
+            )  # fmt: skip
+        except (FileNotFoundError, ValueError) as exc:
+            raise InputError(str(exc)) from None
+    _report(result, report)
+    if to_stdout:
+        print(result.to_json())
+    if json_path is not None:
+        result.to_json(json_path)
+        print(f"\nresult (JSON): {json_path.resolve()}", file=report)
+    if windows_path is not None:
+        with atomic_write(windows_path) as tmp:
+            result.windows.to_csv(tmp, index=False, float_format="%.4g")
+        print(f"per-window table: {windows_path.resolve()}", file=report)
+    if out_path is not None:
+        _write_csv(out_path, result)
+        print(f"waveform: {out_path.resolve()}", file=report)
+    if plot_path is not None:
+        _figure(plot_path, result, video)
+        print(f"plot: {plot_path.resolve()}", file=report)
+    print(f"done in {result.elapsed_s:.1f} s", file=report)
+    return 0 if result.reliable else 1
 
-    if np.isfinite(hr):
+
+def _report(result, stream) -> None:
+    """The console report of a VideoResult: chunks, faces, warnings, HR, window table."""
+    chunks = len(result.faces["chunk_starts"])
+    s = result.settings
+    if chunks == 1:
+        print("read as one chunk", file=stream)
+    else:
         print(
-            f"\nheart rate (whole video): {hr:.1f} bpm, SNR {quality.snr:.1f} dB, confidence "
-            f"{quality.confidence}"
+            f"{chunks} chunks of {s['chunk_s']:.1f} s overlapping by {s['overlap_s']:.1f} s",
+            file=stream,
         )
-    elif np.isfinite(quality.hr):
+    _print_face(result, stream)
+    for message in result.warnings:
+        _warn(f"{result.method}: {message}")
+    if result.reason.startswith(("no face found", "face_index")):
+        _err(result.reason.replace("face=False (--no-face)", "--no-face"))
+        return
+    if result.reliable:
         print(
-            f"\nheart rate (whole video): no reliable heart rate (SNR {quality.snr:.1f} dB "
-            f"around the spectral peak, below --min-snr {min_snr:g} dB)"
+            f"\nheart rate (whole video): {result.hr:.1f} bpm, SNR {result.snr:.1f} dB, "
+            f"confidence {result.confidence}",
+            file=stream,
+        )
+    elif np.isfinite(result.snr) and "below min_snr" in result.reason:
+        print(
+            f"\nheart rate (whole video): no reliable heart rate (SNR {result.snr:.1f} dB "
+            f"around the spectral peak, below --min-snr {s['min_snr']:g} dB)",
+            file=stream,
         )
     else:
-        print(f"\nheart rate (whole video): no estimate ({quality.reason})")
+        print(f"\nheart rate (whole video): no estimate ({result.reason})", file=stream)
     thresholds = ", ".join(f"{label} >= {low:g} dB" for low, label in CONFIDENCE_THRESHOLDS)
     print(
-        f"\nper-window heart rate ({window:g} s windows every {step:g} s; confidence from "
-        f"the SNR around each window's HR: {thresholds}, else low; no HR below --min-snr "
-        f"{min_snr:g} dB):"
+        f"\nper-window heart rate ({s['window']:g} s windows every {s['step']:g} s; confidence "
+        f"from the SNR around each window's HR: {thresholds}, else low; no HR below --min-snr "
+        f"{s['min_snr']:g} dB):",
+        file=stream,
     )
-    print(table.to_string(index=False, na_rep="-", float_format="{:.1f}".format))
-
-    if out_path is not None:
-        _write_csv(out_path, result.timestamps, result.waveform, filtered)
-        print(f"\nwaveform: {out_path.resolve()}")
-    if plot_path is not None:
-        _figure(plot_path, filtered, rate, hr, table, band_hz, name)
-        print(f"plot: {plot_path.resolve()}")
-    print(f"done in {time.perf_counter() - t0:.1f} s")
-    return 0 if np.isfinite(hr) else 1
+    table = result.windows.to_string(index=False, na_rep="-", float_format="{:.1f}".format)
+    print(table, file=stream)
 
 
-def _print_face(crop: StreamCrop, result, n: int, rate: float) -> None:
-    """The face line(s): where the crop came from and which chunks fell back to the centre."""
-    if crop.box == "frame":
-        print("face: not cropped (--no-face); the whole frame is averaged")
+def _print_face(result, stream) -> None:
+    """The face line(s): faces found, where the crop came from, chunks cropped to the centre."""
+    f, rate, n = result.faces, result.fps, result.n_frames
+    box = result.settings["box"]
+    if box == "frame":
+        print("face: not cropped (--no-face); the whole frame is averaged", file=stream)
         return
-    found = ~np.isnan(result.faces[:, 0])
-    fallback = np.flatnonzero(result.chunk_fallback)
-    n_chunks = len(result.starts)
-    if crop.box == "first":
+    found = np.array([b is not None for b in f["boxes"]], dtype=bool)
+    fallback = np.flatnonzero(f["chunk_fallback"])
+    n_chunks = len(f["chunk_starts"])
+    if f["n_faces"] > 1:
+        which = (
+            "the largest is followed (--face-index N for another)"
+            if f["face_index"] is None
+            else f"face {f['face_index']} from the left is followed (--face-index)"
+        )
+        print(f"faces: up to {f['n_faces']} found at one detection frame; {which}", file=stream)
+    if box == "first":
         if not found.any():
-            print(f"face: none found on {len(found)} detection frames")
+            print(f"face: none found on {len(found)} detection frames", file=stream)
         else:
-            x0, y0, side, _ = result.chunk_boxes[np.flatnonzero(~result.chunk_fallback)[0]]
+            k = int(np.flatnonzero(~np.asarray(f["chunk_fallback"]))[0])
+            x0, y0, side, _ = f["chunk_boxes"][k]
+            first = f["detection_frames"][int(np.flatnonzero(found)[0])]
             print(
-                f"face: box {side}x{side} at ({x0}, {y0}) from frame "
-                f"{result.detection_frames[found][0]}, kept for the whole video (the model's "
-                f"preprocessing: one Haar box from the start, enlarged {crop.scale:g}x)"
+                f"face: box {side}x{side} at ({x0}, {y0}) from frame {first}, kept for the "
+                "whole video (the model's preprocessing: one Haar box from the start, "
+                f"enlarged {result.settings['box_scale']:g}x)",
+                file=stream,
             )
         if fallback.size:
             _warn(
@@ -382,12 +335,13 @@ def _print_face(crop: StreamCrop, result, n: int, rate: float) -> None:
         return
     print(
         f"face: found on {int(found.sum())} of {len(found)} detection frames (Haar cascade once "
-        f"per second on a {crop.detect_size}-px copy, one median box per chunk)"
+        "per second on a 160-px copy, one median box per chunk)",
+        file=stream,
     )
     if fallback.size and found.any():
+        chunk = round(result.settings["chunk_s"] * rate)
         spans = ", ".join(
-            f"{result.starts[k] / rate:.1f}-"
-            f"{min(n, result.starts[k] + result.chunk_frames) / rate:.1f} s"
+            f"{f['chunk_starts'][k] / rate:.1f}-{min(n, f['chunk_starts'][k] + chunk) / rate:.1f} s"
             for k in fallback[:10]
         )
         more = ", ..." if fallback.size > 10 else ""
@@ -397,65 +351,99 @@ def _print_face(crop: StreamCrop, result, n: int, rate: float) -> None:
         )
 
 
-def _window_table(filtered: np.ndarray, fs: float, window: float, step: float, band, min_snr):
+def _write_csv(path: Path, result) -> None:
     import pandas as pd
 
-    times, quality = hr_windowed(filtered, fs, window, step, band=band, return_quality=True)
-    n_win = round(window * fs)
-    starts = np.rint(times * fs - n_win / 2).astype(int)  # hr_windowed gives the centres
-    return pd.DataFrame(
-        {
-            "start_s": starts / fs,
-            "end_s": (starts + n_win) / fs,
-            "hr_bpm": quality.gated(min_snr),
-            "snr_db": quality.snr,
-            "confidence": [confidence_label(v) for v in quality.snr],
-        }
+    frame = pd.DataFrame(
+        {"time_s": result.timestamps, "waveform": result.waveform, "filtered": result.filtered}
     )
+    with atomic_write(path) as tmp:
+        frame.to_csv(tmp, index=False, float_format="%.7g")
 
 
-def _write_csv(path: Path, timestamps, waveform, filtered) -> None:
-    import pandas as pd
-
-    frame = pd.DataFrame({"time_s": timestamps, "waveform": waveform, "filtered": filtered})
-    frame.to_csv(path, index=False, float_format="%.7g")
-
-
-def _figure(path: Path, filtered, fs: float, hr: float, table, band, name: str) -> None:
+def _figure(path: Path, result, video) -> None:
+    """First frame with the crop, spectrum zoomed to the band, waveform, HR per window."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
 
     from ..plotting import plot_spectrum, plot_waveforms
+    from ..video import read_video
 
-    fig, axes = plt.subplots(3, 1, figsize=(9, 10), constrained_layout=True)
-    n_show = int(min(filtered.size, _PLOT_SECONDS * fs))
-    plot_waveforms({f"{name} pulse (detrended, band-passed)": filtered[:n_show]}, fs, ax=axes[0])
-    shown = "whole video" if n_show == filtered.size else f"first {n_show / fs:g} s"
-    axes[0].set_title(f"pulse waveform, {shown}")
-    plot_spectrum({f"{name} pulse": filtered}, fs, band=band, ax=axes[1])
+    fs, filtered, name, table = result.fps, result.filtered, result.method, result.windows
+    low, high = result.settings["band"]
+    hr = result.hr
+    fig = plt.figure(figsize=(10, 10.5), constrained_layout=True)
+    grid = fig.add_gridspec(3, 2, width_ratios=(1, 1.6))
+    ax_img, ax_spec = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
+    ax_wave, ax_hr = fig.add_subplot(grid[1, :]), fig.add_subplot(grid[2, :])
+
+    frame = read_video(video, max_frames=1, fps=result.fps).frames[0]
+    ax_img.imshow(frame)
+    faces = result.faces
+    if result.settings["box"] != "frame" and faces["chunk_boxes"]:
+        x0, y0, w, h = faces["chunk_boxes"][0]
+        fallback = faces["chunk_fallback"][0]
+        colour = "C1" if fallback else "C2"
+        what = "frame centre (no face yet)" if fallback else "crop of the first chunk"
+        ax_img.add_patch(Rectangle((x0, y0), w, h, fill=False, ec=colour, lw=2, label=what))
+        if faces["boxes"] and faces["boxes"][0] is not None:
+            fx, fy, fw, fh = faces["boxes"][0]
+            ax_img.add_patch(
+                Rectangle((fx, fy), fw, fh, fill=False, ec="C0", lw=1, ls="--", label="face found")
+            )
+        ax_img.legend(loc="lower center", fontsize="x-small", framealpha=0.8)
+    n_faces = faces.get("n_faces", 0)
+    ax_img.set_title(f"first frame ({n_faces} face{'s' if n_faces != 1 else ''} found)")
+    ax_img.set_axis_off()
+
+    plot_spectrum({f"{name} pulse": filtered}, fs, band=(low / 60, high / 60), ax=ax_spec)
     if np.isfinite(hr):
-        axes[1].axvline(hr, color="C3", ls="--", lw=1, label=f"HR {hr:.1f} bpm")
-        axes[1].legend(loc="upper right", fontsize="small")
-    axes[1].set_title("spectrum of the whole video")
-    ax = axes[2]
+        ax_spec.axvline(hr, color="C3", ls="--", lw=1, label=f"HR {hr:.1f} bpm")
+        ax_spec.legend(loc="upper right", fontsize="small")
+    margin = 0.1 * (high - low)
+    ax_spec.set_xlim(max(0.0, low - margin), high + margin)
+    ax_spec.set_title("spectrum of the whole video (the HR band)")
+
+    n_show = int(min(filtered.size, _PLOT_SECONDS * fs))
+    plot_waveforms({f"{name} pulse (detrended, band-passed)": filtered[:n_show]}, fs, ax=ax_wave)
+    shown = "whole video" if n_show == filtered.size else f"first {n_show / fs:g} s"
+    ax_wave.set_title(f"pulse waveform, {shown}")
+
     colours = {"high": "C2", "medium": "C1", "low": "C3", "none": "0.6"}
     for label, colour in colours.items():
         rows = table[(table["confidence"] == label) & np.isfinite(table["hr_bpm"])]
         if len(rows):
-            ax.hlines(rows["hr_bpm"], rows["start_s"], rows["end_s"], colors=colour, lw=3)
+            ax_hr.hlines(rows["hr_bpm"], rows["start_s"], rows["end_s"], colors=colour, lw=3)
             centre = (rows["start_s"] + rows["end_s"]) / 2
-            ax.scatter(centre, rows["hr_bpm"], color=colour, s=14, label=f"{label} confidence")
+            ax_hr.scatter(centre, rows["hr_bpm"], color=colour, s=14, label=f"{label} confidence")
+    missing = table[~np.isfinite(table["hr_bpm"])]
+    for start, end in zip(missing["start_s"], missing["end_s"], strict=True):
+        ax_hr.axvspan(start, end, color="0.92", zorder=0)
+    if len(missing):
+        ax_hr.axvspan(0, 0, color="0.92", label="no reliable HR")
     if np.isfinite(hr):
-        ax.axhline(hr, color="k", ls="--", lw=1, label=f"whole video {hr:.1f} bpm")
-    low, high = ax.get_ylim()
-    if high - low < 20:  # a steady HR would otherwise fill the axis with sub-bpm wiggles
-        mid = (low + high) / 2
-        ax.set_ylim(mid - 10, mid + 10)
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("heart rate (bpm)")
-    ax.set_title("heart rate per window")
-    ax.legend(loc="upper right", fontsize="small")
-    fig.savefig(path, dpi=110)
+        ax_hr.axhline(hr, color="k", ls="--", lw=1, label=f"whole video {hr:.1f} bpm")
+        lo, hi = ax_hr.get_ylim()
+        if hi - lo < 20:  # a steady HR would otherwise fill the axis with sub-bpm wiggles
+            mid = (lo + hi) / 2
+            ax_hr.set_ylim(mid - 10, mid + 10)
+    else:
+        ax_hr.set_ylim(low, high)
+    ax_hr.set_xlim(0, result.duration_s)
+    ax_hr.set_xlabel("time (s)")
+    ax_hr.set_ylabel("heart rate (bpm)")
+    ax_hr.set_title("heart rate per window")
+    ax_hr.legend(loc="upper right", fontsize="small")
+
+    verdict = (
+        f"HR {hr:.1f} bpm, SNR {result.snr:.1f} dB, confidence {result.confidence}"
+        if np.isfinite(hr)
+        else "no reliable heart rate"
+    )
+    fig.suptitle(f"{Path(str(video)).name}: {name}, {verdict}", fontsize="large")
+    with atomic_write(path) as tmp:
+        fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
     plt.close(fig)

@@ -439,10 +439,15 @@ def _read_chunks(p: Path, chunk_frames, overlap, limit, fps, reducer, complete_l
     known only from its first frame on, and reducing every frame also with the previous
     chunk's key, in case the video ends, would double the work).
     """
-    cap = _open(p)
+    memory = isinstance(p, _InMemory)
+    cap = None if memory else _open(p)
     try:
-        rate, _ = _resolve_fps(cap, p, fps)
-        declared = _declared_frames(cap)
+        if memory:
+            rate, declared, source = p.fps, len(p.frames), p.bgr_frames()
+        else:
+            rate, _ = _resolve_fps(cap, p, fps)
+            declared = _declared_frames(cap)
+            source = _frame_reader(cap, "bgr", reuse=reducer.reuses_frames)
         step = chunk_frames - overlap
         pending: deque[_Pending] = deque()
         prev: _Pending | None = None  # the last chunk handed out (complete_last)
@@ -450,7 +455,7 @@ def _read_chunks(p: Path, chunk_frames, overlap, limit, fps, reducer, complete_l
         covered = 0  # frames 0 .. covered - 1 are in chunks handed out
         n_read = 0
         shape = None
-        for frame, stamp in _frame_reader(cap, "bgr", reuse=reducer.reuses_frames):
+        for frame, stamp in source:
             if shape is None:
                 shape = frame.shape
             elif frame.shape != shape:
@@ -479,7 +484,8 @@ def _read_chunks(p: Path, chunk_frames, overlap, limit, fps, reducer, complete_l
                 break
         if n_read == 0:
             raise ValueError(f"{str(p)!r} contains no decodable frames")
-        _check_complete(p, n_read, declared, rate, limit)
+        if not memory:
+            _check_complete(p, n_read, declared, rate, limit)
         if n_read > covered:
             last = pending[0]
             if prev is None:
@@ -490,7 +496,30 @@ def _read_chunks(p: Path, chunk_frames, overlap, limit, fps, reducer, complete_l
                 frames, stamps = prev.frames[lo:hi] + last.frames, prev.stamps[lo:hi] + last.stamps
                 yield _chunk(start, frames, stamps, rate), last.key
     finally:
-        cap.release()
+        if cap is not None:
+            cap.release()
+
+
+class _InMemory:
+    """Frames already in memory as a source of :func:`_read_chunks` (in place of a file).
+
+    ``frames`` (T, H, W, 3) uint8 RGB, ``fps`` checked by the caller; they are handed to the
+    reducers as BGR, one converted frame at a time (as a decoder would give them), with no
+    container times.
+    """
+
+    def __init__(self, frames: np.ndarray, fps: float):
+        self.frames = frames
+        self.fps = float(fps)
+
+    def __str__(self) -> str:
+        return f"<{len(self.frames)} frames in memory>"
+
+    def bgr_frames(self):
+        import cv2
+
+        for frame in self.frames:
+            yield cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), np.nan
 
 
 def _in_background(items: Iterator, depth: int = 1, name: str = "lqrppg-reader") -> Iterator:

@@ -32,8 +32,9 @@ class StreamCrop:
     many chunks hold it. Once a face has been found, the next instant first searches faces
     of 2/3 to 3/2 times its side (the cascade's minimum and maximum sizes; the small sizes
     are most of its work), and all sizes only when none is found there. The largest face
-    found is made square (side = the larger of its width and height), enlarged ``scale``
-    times around its centre and placed inside the frame, as :class:`FaceCropper` does.
+    found (or the ``face_index``-th from the left) is made square (side = the larger of its
+    width and height), enlarged ``scale`` times around its centre and placed inside the
+    frame, as :class:`FaceCropper` does.
 
     Parameters
     ----------
@@ -74,6 +75,13 @@ class StreamCrop:
         Smallest face side, in pixels of the frame, that is looked for (>= 1).
     min_neighbors : int, default=3
         Raw detections a face needs (OpenCV's ``minNeighbors``, >= 1).
+    face_index : int or None, default=None
+        Which face to follow when several are in view: None the largest at each detection
+        instant; ``N`` the ``N``-th face from the left (0 the leftmost, by the centres of
+        the faces found at the instant). An instant with fewer than ``N + 1`` faces does not
+        vote for the box. The number of faces found at each instant is reported
+        (``n_faces`` of :func:`stream_predict`); with the size-restricted search after the
+        first face, it counts the faces of about the followed face's size.
 
     See Also
     --------
@@ -98,6 +106,7 @@ class StreamCrop:
         detect_size: int | None = 160,
         min_face_size: int = 30,
         min_neighbors: int = 3,
+        face_index: int | None = None,
     ):
         self.box = box
         self.size = size
@@ -106,6 +115,7 @@ class StreamCrop:
         self.detect_size = detect_size
         self.min_face_size = min_face_size
         self.min_neighbors = min_neighbors
+        self.face_index = face_index
 
     def __repr__(self) -> str:
         return f"StreamCrop(box={self.box!r}, size={self.size!r})"
@@ -127,6 +137,8 @@ class StreamCrop:
             check_int(self.detect_size, "detect_size", 24)
         check_int(self.min_face_size, "min_face_size", 1)
         check_int(self.min_neighbors, "min_neighbors", 1)
+        if self.face_index is not None:
+            check_int(self.face_index, "face_index", 0)
         return _CropRun(self, fps, chunk_frames)
 
 
@@ -152,6 +164,7 @@ class _CropRun:
         self.size = None if self.mean else check_size(spec.size, "size")
         self.shape: tuple[int, int] | None = None
         self.detections: list[tuple[int, np.ndarray]] = []  # (frame, face (x, y, w, h))
+        self.n_faces: list[int] = []  # faces found at each detection instant
         self.first: tuple[int, int, int, int] | None = None
         self.last_side: float | None = None  # of the face found at the last instant
 
@@ -163,15 +176,23 @@ class _CropRun:
         import cv2
 
         gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        index = self.spec.face_index
+        need = 1 if index is None else index + 1
         faces = np.empty((0, 4))
         if self.last_side is not None:  # sizes near the last face first: a fraction of the work
             faces = self._detect(gray, self.last_side / _NEAR, self.last_side * _NEAR)
-        if not faces.shape[0]:
+        if faces.shape[0] < need:
             faces = self._detect(gray, self.spec.min_face_size, None)
-        face = faces[0].astype(np.float64) if faces.shape[0] else np.full(4, np.nan)
-        self.last_side = float(max(face[2], face[3])) if faces.shape[0] else None
+        self.n_faces.append(int(faces.shape[0]))
+        if faces.shape[0] >= need:
+            if index is not None:  # left to right by the centre
+                faces = faces[np.argsort(faces[:, 0] + faces[:, 2] / 2, kind="stable")]
+            face = faces[0 if index is None else index].astype(np.float64)
+            self.last_side = float(max(face[2], face[3]))
+        else:
+            face, self.last_side = np.full(4, np.nan), None
         self.detections.append((t, face))
-        if self.first is None and faces.shape[0]:
+        if self.first is None and not np.isnan(face[0]):
             self.first = self._box(face[None])
 
     def _detect(self, gray: np.ndarray, low: float, high: float | None) -> np.ndarray:
@@ -361,8 +382,9 @@ def stream_predict(
         ``chunk_boxes`` (n_chunks, 4) int64, the box ``(x, y, w, h)`` of each clip in frame
         pixels; ``chunk_fallback`` (n_chunks,) bool, clips cropped to the centred square
         because no face was known; ``detection_frames`` (k,) int64, the detection instants,
-        and ``faces`` (k, 4) float64, the largest face ``(x, y, w, h)`` found at each (NaN
-        where none).
+        ``faces`` (k, 4) float64, the face ``(x, y, w, h)`` used at each (the largest, or
+        the one ``StreamCrop.face_index`` names; NaN where none), and ``n_faces`` (k,)
+        int64, the number of faces found at each.
 
     Raises
     ------
@@ -385,10 +407,33 @@ def stream_predict(
     >>> tmp.cleanup()
     """
     p = _check_path(path)
+    rate = video_info(p, fps=fps).fps
+    return _stream_predict(
+        p, rate, predict_fn, chunk_seconds, overlap_seconds, transform, window, fps, crop
+    )
+
+
+def _stream_predict(
+    source,
+    rate: float,
+    predict_fn,
+    chunk_seconds,
+    overlap_seconds,
+    transform=None,
+    window: str = "hann",
+    fps: float | None = None,
+    crop: StreamCrop | None = None,
+    on_chunk: Callable[[int, int], None] | None = None,
+) -> Bunch:
+    """:func:`stream_predict` of a checked file path or ``_io._InMemory`` frames at ``rate``.
+
+    ``on_chunk(k, end)`` is called after chunk ``k`` (0-based) is predicted, with the frame
+    its chunk ends on (progress reports).
+    """
     if not callable(predict_fn):
         raise ValueError(f"predict_fn must be callable; got {type(predict_fn).__name__}")
     check_choice(window, "window", ("hann", "boxcar"))
-    rate = video_info(p, fps=fps).fps
+    p = source
     chunk = _frames_in(chunk_seconds, rate, "chunk_seconds", 2)
     overlap = _frames_in(overlap_seconds, rate, "overlap_seconds", 0)
     if overlap >= chunk:
@@ -425,6 +470,8 @@ def stream_predict(
         waves.append(wave.reshape(-1))
         starts.append(start)
         boxes.append(key)
+        if on_chunk is not None:
+            on_chunk(len(starts) - 1, start + len(frames))
     waveform = overlap_add(np.stack(waves), np.asarray(starts), n_frames, window=window)
     ts = np.concatenate(stamps)
     source = "container"
@@ -445,4 +492,5 @@ def stream_predict(
         det = reducer.detections
         out.detection_frames = np.array([t for t, _ in det], dtype=np.int64)
         out.faces = np.array([f for _, f in det], dtype=np.float64).reshape(-1, 4)
+        out.n_faces = np.array(reducer.n_faces, dtype=np.int64)
     return out
