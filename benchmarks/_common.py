@@ -1,4 +1,4 @@
-"""Shared helpers of the benchmark scripts: machine description and result files."""
+"""Shared helpers of the benchmark scripts: machine description, result pages and figures."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -89,3 +90,39 @@ def write_results(name: str, title: str, sections: list[tuple[str, pd.DataFrame 
     path = RESULTS / f"{name}.md"
     path.write_text("\n".join(lines))
     return path
+
+
+#: Width of a benchmark figure in inches at :data:`FIGURE_DPI`: 900 px, about the width of the
+#: docs theme's text column, so that the figure is shown close to its own size and its
+#: 10-point labels stay readable.
+FIGURE_WIDTH = 9.0
+FIGURE_DPI = 100
+
+
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the Agg backend (no display needed), with the pages' style."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 10, "axes.titlesize": 10, "legend.fontsize": 8.5})
+    return plt
+
+
+def save_figure(fig: Any, name: str, caption: str) -> str:
+    """Save ``fig`` as ``docs/benchmarks/<name>.png`` and return the page's Markdown for it.
+
+    The Markdown is the image (with ``caption`` as its alternative text) followed by the
+    caption in italics on its own line. The figure is closed.
+    """
+    import matplotlib.pyplot as plt
+
+    if "\n" in caption:
+        raise ValueError(f"a figure caption is one line; got {caption!r}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.png"
+    fig.savefig(path, dpi=FIGURE_DPI)
+    plt.close(fig)
+    log(f"figure: {path}")
+    return f"![{caption}]({path.name})\n\n*{caption}*"
