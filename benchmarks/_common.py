@@ -92,9 +92,9 @@ def write_results(name: str, title: str, sections: list[tuple[str, pd.DataFrame 
     return path
 
 
-#: Width of a benchmark figure in inches at :data:`FIGURE_DPI`: 900 px, about the width of the
-#: docs theme's text column, so that the figure is shown close to its own size and its
-#: 10-point labels stay readable.
+#: Width of a benchmark figure in inches at :data:`FIGURE_DPI`: 900 px. The docs theme's text
+#: column is about 690-830 px wide (mkdocs-material with both sidebars, by screen size), so the
+#: figure is shown at 3/4 or more of its size and its 10-point labels stay readable.
 FIGURE_WIDTH = 9.0
 FIGURE_DPI = 100
 
@@ -110,19 +110,28 @@ def pyplot() -> Any:
     return plt
 
 
-def save_figure(fig: Any, name: str, caption: str) -> str:
-    """Save ``fig`` as ``docs/benchmarks/<name>.png`` and return the page's Markdown for it.
+def figure_markdown(path: Path, caption: str, relative_to: Path = RESULTS) -> str:
+    """The Markdown of a figure: the image, linked relative to ``relative_to``, then its caption.
 
-    The Markdown is the image (with ``caption`` as its alternative text) followed by the
-    caption in italics on its own line. The figure is closed.
+    The image's alternative text is the caption, which follows in italics on its own line.
+    """
+    if "\n" in caption:
+        raise ValueError(f"a figure caption is one line; got {caption!r}")
+    link = Path(os.path.relpath(path, relative_to)).as_posix()
+    return f"![{caption}]({link})\n\n*{caption}*"
+
+
+def save_figure(fig: Any, name: str, caption: str, folder: Path = RESULTS) -> str:
+    """Save ``fig`` as ``<folder>/<name>.png`` (default: next to the pages) and close it.
+
+    Returns the figure's Markdown for a page in ``folder`` (:func:`figure_markdown`).
     """
     import matplotlib.pyplot as plt
 
-    if "\n" in caption:
-        raise ValueError(f"a figure caption is one line; got {caption!r}")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.png"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    markdown = figure_markdown(path, caption, relative_to=folder)
     fig.savefig(path, dpi=FIGURE_DPI)
     plt.close(fig)
     log(f"figure: {path}")
-    return f"![{caption}]({path.name})\n\n*{caption}*"
+    return markdown
