@@ -6,7 +6,8 @@ d_inner 128, d_state 48), reports the largest output difference, and times one
 ``BiMambaBlock(64, d_state=48)`` forward+backward.
 
 Run: ``python benchmarks/bench_mamba_scan.py [--repeats 7] [--threads 1]``. Writes
-docs/benchmarks/mamba_scan.md.
+docs/benchmarks/mamba_scan.md and its figure docs/benchmarks/mamba_scan.png (the timings as
+bars).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 import numpy as np
 import pandas as pd
 import torch
-from _common import write_results
+from _common import FIGURE_WIDTH, pyplot, save_figure, write_results
 
 from lqrppg.nn import BiMambaBlock, selective_scan, selective_scan_reference
 
@@ -40,6 +41,50 @@ def _time(fn, repeats):
         fn()
         times.append(time.perf_counter() - t0)
     return 1e3 * min(times), 1e3 * float(np.median(times))
+
+
+def figure(table: pd.DataFrame, block: tuple[float, float], threads: int) -> str:
+    """Best and median times of both scans, forward and forward+backward, and of the block."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 3.4), layout="constrained")
+    groups = ["forward", "fwd+bwd"]
+    x = np.arange(len(groups))
+    width = 0.8 / len(table)
+    for k, (scan, row) in enumerate(table.iterrows()):
+        pos = x + (k - (len(table) - 1) / 2) * width
+        best = [row[f"{g} ms (best)"] for g in groups]
+        median = [row[f"{g} ms (median)"] for g in groups]
+        ax.bar(pos, best, width, label=f"{scan}: best")
+        ax.scatter(pos, median, color="k", marker="_", s=200, zorder=3)
+        for px, v, top in zip(pos, best, np.maximum(best, median), strict=True):
+            ax.text(px, top * 1.03, f"{v:.1f}", ha="center", va="bottom", fontsize="small")
+    ax.scatter([], [], color="k", marker="_", s=200, label="median")
+    ax.bar(len(groups), block[0], 0.8 / len(table), color="0.6", label="BiMambaBlock: best")
+    ax.scatter([len(groups)], [block[1]], color="k", marker="_", s=200, zorder=3)
+    ax.text(
+        len(groups),
+        max(block) * 1.03,
+        f"{block[0]:.1f}",
+        ha="center",
+        va="bottom",
+        fontsize="small",
+    )
+    ax.set_ylim(top=1.15 * max(table.to_numpy().max(), *block))
+    ax.set_xticks(
+        [*x, len(groups)],
+        ["scan forward", "scan forward+backward", "BiMambaBlock(64) fwd+bwd\n(16, 160, 64)"],
+    )
+    ax.set_ylabel("time (ms)")
+    ax.set_title(
+        f"selective scan (batch 16, L 160, d_inner 128, d_state 48), CPU, {threads} torch thread(s)"
+    )
+    ax.legend(loc="upper left", fontsize="small")
+    return save_figure(
+        fig,
+        "mamba_scan",
+        "Best (bars) and median (black ticks) time of the step-by-step reference scan and "
+        "of selective_scan, forward and forward+backward, and of one BiMambaBlock.",
+    )
 
 
 def main() -> None:
@@ -102,6 +147,7 @@ def main() -> None:
         f"BiMambaBlock(64, d_state=48) on (16, 160, 64), fwd+bwd: best {blk_best:.1f} ms, "
         f"median {blk_med:.1f} ms"
     )
+    figure_md = figure(table, (blk_best, blk_med), args.threads)
     path = write_results(
         "mamba_scan",
         "Selective scan: fast path vs reference",
@@ -112,6 +158,7 @@ def main() -> None:
                 f"torch threads {args.threads}, {args.repeats} repeats",
             ),
             ("Timings", table),
+            ("Figure", figure_md),
             ("Agreement", f"max absolute difference fast vs reference: {diff:.2e}"),
             (
                 "BiMambaBlock(64, d_state=48), (16, 160, 64), forward+backward",
