@@ -1,4 +1,4 @@
-"""Shared helpers of the benchmark scripts: machine description and result files."""
+"""Shared helpers of the benchmark scripts: machine description, result pages and figures."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -89,3 +90,48 @@ def write_results(name: str, title: str, sections: list[tuple[str, pd.DataFrame 
     path = RESULTS / f"{name}.md"
     path.write_text("\n".join(lines))
     return path
+
+
+#: Width of a benchmark figure in inches at :data:`FIGURE_DPI`: 900 px. The docs theme's text
+#: column is about 690-830 px wide (mkdocs-material with both sidebars, by screen size), so the
+#: figure is shown at 3/4 or more of its size and its 10-point labels stay readable.
+FIGURE_WIDTH = 9.0
+FIGURE_DPI = 100
+
+
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the Agg backend (no display needed), with the pages' style."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 10, "axes.titlesize": 10, "legend.fontsize": 8.5})
+    return plt
+
+
+def figure_markdown(path: Path, caption: str, relative_to: Path = RESULTS) -> str:
+    """The Markdown of a figure: the image, linked relative to ``relative_to``, then its caption.
+
+    The image's alternative text is the caption, which follows in italics on its own line.
+    """
+    if "\n" in caption:
+        raise ValueError(f"a figure caption is one line; got {caption!r}")
+    link = Path(os.path.relpath(path, relative_to)).as_posix()
+    return f"![{caption}]({link})\n\n*{caption}*"
+
+
+def save_figure(fig: Any, name: str, caption: str, folder: Path = RESULTS) -> str:
+    """Save ``fig`` as ``<folder>/<name>.png`` (default: next to the pages) and close it.
+
+    Returns the figure's Markdown for a page in ``folder`` (:func:`figure_markdown`).
+    """
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    markdown = figure_markdown(path, caption, relative_to=folder)
+    fig.savefig(path, dpi=FIGURE_DPI)
+    plt.close(fig)
+    log(f"figure: {path}")
+    return markdown

@@ -7,10 +7,12 @@ pulse). HR by ``estimate_hr`` (detrend, band-pass, spectral peak with the harmon
 with the default band 40-180 bpm, with 0.75-2.5 Hz (45-150 bpm, the band of rPPG-Toolbox's
 paper and this package's former default) and with rPPG-Toolbox's code band 0.6-3.3 Hz for
 comparison (the generator draws HR up to 150 bpm). Also reported: MAE by
-Fitzpatrick skin type for POS.
+Fitzpatrick skin type for POS. The figure shows the MAE of every method in each band and the
+Bland-Altman plot of POS in the default band.
 
 Run: ``python benchmarks/bench_baselines_synthetic.py [--subjects 30] [--duration 30]
-[--size 64] [--seed 0]``. Writes docs/benchmarks/baselines_synthetic.md.
+[--size 64] [--seed 0]``. Writes docs/benchmarks/baselines_synthetic.md and its figure
+docs/benchmarks/baselines_synthetic.png.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from _common import write_results
+from _common import FIGURE_WIDTH, pyplot, save_figure, write_results
 
 from lqrppg.baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS
 from lqrppg.datasets import make_synthetic_rppg
 from lqrppg.exceptions import EstimationWarning
 from lqrppg.metrics import evaluate_hr
+from lqrppg.plotting import plot_bland_altman
 from lqrppg.signal import HR_BAND, estimate_hr, filter_pulse, snr
 
 METHODS = (GREEN, CHROM, POS, LGI, PBV, ICA, OMIT)
@@ -35,6 +38,43 @@ BANDS = {
     "0.75-2.5 Hz": (0.75, 2.5),
     "0.6-3.3 Hz (toolbox code)": (0.6, 3.3),
 }
+
+
+def figure(summary: pd.DataFrame, hr_true, pos_hr, fitzpatrick) -> str:
+    """MAE (+- SE) of every method per band; Bland-Altman of POS coloured by skin type."""
+    plt = pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 4.2), layout="constrained")
+    y = np.arange(len(summary))
+    height = 0.8 / len(BANDS)
+    for k, label in enumerate(BANDS):
+        short = label.split(" ")[0]
+        left.barh(
+            y + (k - (len(BANDS) - 1) / 2) * height,
+            summary[f"MAE {short}"],
+            height,
+            xerr=summary[f"SE {short}"],
+            label=label,
+        )
+    left.set_yticks(y, summary.index)
+    left.invert_yaxis()
+    left.set_xlabel("MAE vs the generator's HR (bpm)")
+    left.set_title(f"every baseline, {hr_true.size} videos (bars: +-1 SE)")
+    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize="small")
+    plot_bland_altman(hr_true, pos_hr, ax=right, nan_policy="omit")
+    # Colour POS's points by skin type (the first collection is plot_bland_altman's scatter).
+    points = right.collections[0]
+    points.set_array(np.asarray(fitzpatrick, dtype=float))
+    points.set_cmap("copper_r")
+    points.set_clim(1, 6)
+    fig.colorbar(points, ax=right, label="Fitzpatrick skin type", ticks=range(1, 7))
+    right.set_title("POS, default band: Bland-Altman, one point per video")
+    right.legend(loc="lower left", fontsize="small")
+    return save_figure(
+        fig,
+        "baselines_synthetic",
+        "Left: MAE of every baseline in each HR band; right: Bland-Altman plot of POS in "
+        "the default band, points coloured by skin type.",
+    )
 
 
 def main() -> None:
@@ -122,12 +162,14 @@ def main() -> None:
         f"{args.seed}; generation took {gen_s:.1f} s. True HR {data.hr.min():.1f}-"
         f"{data.hr.max():.1f} bpm. MAE/RMSE in bpm, SE = standard error of the MAE."
     )
+    figure_md = figure(summary, data.hr, pos_hr, data.fitzpatrick)
     path = write_results(
         "baselines_synthetic",
         "Baselines on synthetic videos (known pulse)",
         [
             ("Setting", setting),
             ("HR error by method and band", summary),
+            ("Figure", figure_md),
             ("POS by Fitzpatrick skin type (default band)", by_skin),
             ("POS: five largest errors", worst),
         ],

@@ -27,7 +27,7 @@ Rows marked "toolbox, 45-150 bpm" run ``chain="toolbox"`` with ``band=(0.75, 2.5
 library's HR routine as it was before the robust chain (the same code path).
 
 Run: ``python benchmarks/bench_hr_chain.py [--subjects 600] [--noise-windows 2000]``. Writes
-docs/benchmarks/hr_chain.md.
+docs/benchmarks/hr_chain.md and its figure docs/benchmarks/hr_chain.png.
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from _common import log, shared_data_dir, write_results
+from _common import FIGURE_WIDTH, log, pyplot, save_figure, shared_data_dir, write_results
 
 from lqrppg.baselines import CHROM, GREEN, POS, Auto
 from lqrppg.datasets import load_oximetry_phone_cam, make_synthetic_rppg
 from lqrppg.exceptions import EstimationWarning
-from lqrppg.signal import HR_BAND, MIN_SNR, estimate_hr, hr_peaks, snr
+from lqrppg.signal import CONFIDENCE_THRESHOLDS, HR_BAND, MIN_SNR, estimate_hr, hr_peaks, snr
 
 FS = 30.0
 STRONG_DICROTIC = 0.4
@@ -88,8 +88,9 @@ def clean_pulse_table(n_subjects: int, seed: int):
     bins = np.arange(40, 181, 10)
     rows = []
     subsets = (("strong dicrotic", ratio >= STRONG_DICROTIC), ("all", ratio >= 0))
-    for (chain, kwargs), (subset, mask) in itertools.product(CHAINS.items(), subsets):
-        hr, _, labels = quality(data.ppg_clean, FS, **kwargs)
+    estimates = {chain: quality(data.ppg_clean, FS, **kw) for chain, kw in CHAINS.items()}
+    for chain, (subset, mask) in itertools.product(CHAINS, subsets):
+        hr, _, labels = estimates[chain]
         err = np.abs(hr - hr_true)
         doubled = np.abs(hr / hr_true - 2.0) < 0.1
         for lo, hi in itertools.pairwise(bins):
@@ -112,16 +113,18 @@ def clean_pulse_table(n_subjects: int, seed: int):
                     "labelled high": int((labels[sel] == "high").sum()),
                 }
             )
-    return pd.DataFrame(rows), ratio
+    points = {chain: est[0] for chain, est in estimates.items()}
+    return pd.DataFrame(rows), ratio, hr_true, points
 
 
 def white_noise_table(n_windows: int, seed: int):
     rng = np.random.default_rng(seed)
-    rows = []
+    rows, snrs = [], {}
     for what, seconds in itertools.product(("estimate_hr", "Auto (RGB noise)"), (2.0, 10.0, 30.0)):
         n = n_windows if what == "estimate_hr" else n_windows // 4
         if what == "estimate_hr":
             hr, s, labels = quality(rng.standard_normal((n, round(seconds * FS))), FS)
+            snrs[seconds] = s
         else:
             rgb = 120.0 + rng.standard_normal((n, round(seconds * FS), 3))
             with warnings.catch_warnings():
@@ -145,7 +148,7 @@ def white_noise_table(n_windows: int, seed: int):
                 else np.nan,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), snrs
 
 
 def short_window_table():
@@ -276,6 +279,90 @@ def band_table(seed: int):
     return pd.DataFrame(rows)
 
 
+def figure(hr_true, points, ratio, snrs, short) -> str:
+    """Clean pulses by chain (estimate vs truth), white-noise SNRs, short-window SNRs."""
+    plt = pyplot()
+    fig, axes = plt.subplots(2, 2, figsize=(FIGURE_WIDTH, 7.6), layout="constrained")
+    strong = ratio >= STRONG_DICROTIC
+    lim = (30.0, 190.0)
+    for ax, (chain, hr) in zip(axes[0], points.items(), strict=True):
+        band = CHAINS[chain].get("band", HR_BAND)
+        ax.axhspan(60 * band[0], 60 * band[1], color="0.93", zorder=0, label="HR band")
+        ax.plot(lim, lim, color="k", lw=0.8, label="estimate = truth")
+        ax.plot(
+            (lim[0], lim[1] / 2), (2 * lim[0], lim[1]), color="k", ls=":", lw=0.8, label="2 x truth"
+        )
+        for sel, colour, name in ((~strong, "C0", "weak"), (strong, "C3", "strong")):
+            ok = sel & np.isfinite(hr)
+            ax.scatter(hr_true[ok], hr[ok], s=7, color=colour, label=f"{name} dicrotic wave")
+            gone = sel & ~np.isfinite(hr)
+            ax.scatter(
+                hr_true[gone], np.full(gone.sum(), lim[0] + 2), marker="x", s=18, color=colour
+            )
+        n_gone = int((~np.isfinite(hr)).sum())
+        ax.set_title(f"clean pulses, {chain} chain\n{n_gone} of {hr.size} declined (x at the foot)")
+        ax.set_xlim(lim)
+        ax.set_ylim(lim)
+        ax.set_xlabel("true HR (bpm)")
+        ax.set_ylabel("estimate_hr (bpm)")
+        ax.legend(loc="upper left", fontsize="small")
+    ax = axes[1, 0]
+    edges = np.arange(-20.0, 20.01, 1.0)
+    for seconds, values in snrs.items():
+        v = values[np.isfinite(values)]
+        ax.hist(
+            np.clip(v, edges[0], edges[-1]),
+            bins=edges,
+            histtype="step",
+            lw=1.3,
+            label=f"{seconds:g} s ({v.size})",
+        )
+    for level, name in CONFIDENCE_THRESHOLDS:
+        ax.axvline(level, color="k", ls="--" if name == "high" else "-", lw=0.8)
+        ax.text(
+            level,
+            0.98,
+            f"{name} from {level:g} dB ",
+            transform=ax.get_xaxis_transform(),
+            va="top",
+            ha="right",
+            rotation=90,
+            fontsize="small",
+        )
+    ax.set_yscale("log")
+    ax.set_xlabel("SNR around the estimate (dB)")
+    ax.set_ylabel("windows")
+    ax.set_title(
+        "white noise (estimate_hr): SNR around the estimate\nright of 0 dB would be given a number"
+    )
+    ax.legend(
+        loc="upper right",
+        fontsize="small",
+        title="window (with an SNR)",
+        title_fontsize="small",
+    )
+    ax = axes[1, 1]
+    ax.plot(short["window (s)"], short["SNR at 72 bpm (dB)"], "o-", label="at the true 72 bpm")
+    ax.plot(
+        short["window (s)"],
+        short["best SNR >= 10 bpm away (dB)"],
+        "s--",
+        label=">= 10 bpm away (best)",
+    )
+    ax.axhline(MIN_SNR, color="k", lw=0.8, label=f"MIN_SNR = {MIN_SNR:g} dB")
+    ax.set_xlabel("window (s)")
+    ax.set_ylabel("SNR (dB)")
+    ax.set_title("clean 72 bpm sine: SNR by window length\nthe true rate must score higher")
+    ax.legend(loc="upper left", fontsize="small")
+    return save_figure(
+        fig,
+        "hr_chain",
+        "Top: estimate_hr on the clean pulses against their true HR, robust chain (left) and "
+        "toolbox 45-150 bpm chain (right); bottom: SNR of white-noise windows, and SNR of a "
+        "clean sine by window length.",
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subjects", type=int, default=600, help="clean-pulse subjects (600)")
@@ -284,9 +371,9 @@ def main() -> int:
     args = parser.parse_args()
 
     log("clean pulses")
-    clean, ratio = clean_pulse_table(args.subjects, args.seed)
+    clean, ratio, hr_true, points = clean_pulse_table(args.subjects, args.seed)
     log("white noise")
-    noise = white_noise_table(args.noise_windows, args.seed)
+    noise, snrs = white_noise_table(args.noise_windows, args.seed)
     log("short windows, hr_peaks")
     short = short_window_table()
     peaks = peaks_table()
@@ -309,11 +396,13 @@ def main() -> int:
         f"harmonic of at least {STRONG_DICROTIC} times the fundamental's amplitude (strong "
         "dicrotic wave). An estimate is 'read at 2x' within 10 % of twice the truth."
     )
+    figure_md = figure(hr_true, points, ratio, snrs, short)
     path = write_results(
         "hr_chain",
         "The HR chain on signals with a known answer",
         [
             ("Setting", setting),
+            ("Figure", figure_md),
             ("Clean pulse (ppg_clean) by heart rate, 30 s windows", clean.set_index("chain")),
             ("White noise: confidence labels", noise.set_index("routine")),
             (

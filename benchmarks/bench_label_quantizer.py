@@ -14,8 +14,11 @@ fitted on the clips of the training subjects with its default parameters (five l
   as cut and after shifting out the label's known pulse-transit delay;
 - the fit time of all five levels.
 
+The figure shows one held-out clip (its label, the five pseudo labels and the delay-aligned
+clean pulse) and the two Pearson r's per level.
+
 Run: ``python benchmarks/bench_label_quantizer.py [--subjects 40] [--test-subjects 10]``.
-Writes docs/benchmarks/label_quantizer.md.
+Writes docs/benchmarks/label_quantizer.md and its figure docs/benchmarks/label_quantizer.png.
 """
 
 from __future__ import annotations
@@ -26,12 +29,12 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from _common import write_results
+from _common import FIGURE_WIDTH, pyplot, save_figure, write_results
 
 from lqrppg.datasets import make_synthetic_rppg
 from lqrppg.exceptions import EstimationWarning
 from lqrppg.quantization import LabelQuantizer
-from lqrppg.signal import estimate_hr
+from lqrppg.signal import HR_BAND, estimate_hr
 
 CLIP = 160
 
@@ -86,6 +89,60 @@ def make_clips(n_subjects: int, duration: float, seed: int) -> dict[str, np.ndar
         "delay": np.repeat(np.round(data.label_delay * data.fs).astype(int), k),
         "fs": float(data.fs),
     }
+
+
+def figure(levels, label, pseudo, clean, delay, table: pd.DataFrame, fs: float) -> str:
+    """One held-out clip: label, pseudo labels and clean pulse; r per level."""
+    plt = pyplot()
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(FIGURE_WIDTH, 4.6), layout="constrained", width_ratios=(1.5, 1)
+    )
+    t = np.arange(CLIP) / fs
+    rows = [("label (contact PPG)", _standardize(label), "k")]
+    rows += [
+        (f"level {i + 1} (K={k})", _standardize(pseudo[i]), f"C{i}") for i, k in enumerate(levels)
+    ]
+    # The clean pulse at the face, shifted by the label's delay: what the label should show.
+    aligned = np.full(CLIP, np.nan)
+    aligned[delay:] = clean[: CLIP - delay]
+    valid = np.isfinite(aligned)
+    aligned[valid] = _standardize(aligned[valid])
+    rows.append(("clean pulse, delay-aligned", aligned, "0.5"))
+    for k, (name, y, colour) in enumerate(rows):
+        offset = -3.2 * k
+        left.plot(t, y + offset, color=colour, lw=1.1)
+        left.text(t[-1] + 0.08, offset, name, va="center", fontsize="small", color=colour)
+    left.set_yticks([])
+    left.set_xlim(t[0], t[-1] * 1.42)
+    left.set_xticks(np.arange(0, t[-1] + 1e-9, 1.0))
+    left.set_xlabel("time (s)")
+    left.set_title(f"one held-out clip ({CLIP} samples), each trace z-scored")
+    for spine in ("left", "right", "top"):
+        left.spines[spine].set_visible(False)
+    lv = table.iloc[1:]
+    k = lv["K"].astype(int).to_numpy()
+    right.plot(k, lv["r with label"], "o-", label="r with the label")
+    right.plot(k, lv["r with clean, delay-aligned"], "s-", label="r with the clean pulse, aligned")
+    right.axhline(
+        table.loc["raw label", "r with clean, delay-aligned"],
+        color="k",
+        ls="--",
+        lw=0.8,
+        label="label itself with the clean pulse",
+    )
+    right.set_xscale("log", base=2)
+    right.set_xticks(k, [str(v) for v in k])
+    right.set_xlabel("codewords K of the level")
+    right.set_ylabel("mean Pearson r, held-out clips")
+    right.set_title("each level, mean over the held-out clips")
+    right.legend(loc="lower right", fontsize="small")
+    return save_figure(
+        fig,
+        "label_quantizer",
+        "Left: a held-out clip's noisy label, its five pseudo labels and the delay-aligned "
+        "clean pulse; right: mean Pearson r of each level with the label and with the clean "
+        "pulse.",
+    )
 
 
 def main() -> None:
@@ -183,9 +240,13 @@ def main() -> None:
         f"`LabelQuantizer(epochs={args.epochs}, random_state={args.seed})`, other parameters "
         f"at their defaults (levels 2-32, width 1, batch 16, AdamW lr 1e-3, one-cycle). "
         f"Fit time of all {len(lq.levels_)} levels: **{fit_time:.1f} s** "
-        f"(CPU, `num_threads=1`). HR by `lqrppg.signal.estimate_hr` (detrend, band-pass "
-        f"0.75-2.5 Hz, FFT peak) on each {CLIP / fs:.1f} s clip. 'delay-aligned': the clean "
+        f"(CPU, `num_threads=1`). HR by `lqrppg.signal.estimate_hr` at its defaults (robust "
+        f"chain, band {60 * HR_BAND[0]:g}-{60 * HR_BAND[1]:g} bpm) on each {CLIP / fs:.1f} s "
+        "clip. 'delay-aligned': the clean "
         "pulse shifted by the label's known pulse-transit delay (0.05-0.25 s) before r."
+    )
+    figure_md = figure(
+        lq.levels_, X_test[0], labels[0], clean_test[0], int(delay_test[0]), table, fs
     )
     shown = table.astype(object).where(table.notna(), "")
     for col in ("K", "best epoch"):
@@ -196,6 +257,7 @@ def main() -> None:
         [
             ("Setup", setup),
             ("Per level, held-out subjects", shown.to_markdown(floatfmt=".3f")),
+            ("Figure", figure_md),
             ("Targets", targets),
         ],
     )

@@ -19,8 +19,12 @@ saturated channel): every method that needs green declines, ``Auto`` reads the o
 third table gives the MAE over the windows given a number at the default gate, with the
 coverage.
 
+A figure (next to the page, same name, ``.png``) shows the MAE of every method over all
+windows and over the windows not labelled low, and the Bland-Altman plot of ``Auto``.
+
 Run: ``python benchmarks/bench_oximetry.py [--window 30] [--band LOW HIGH]``. Writes
-docs/benchmarks/oximetry_phone_cam.md.
+docs/benchmarks/oximetry_phone_cam.md (with ``--band``:
+``oximetry_phone_cam_band_<LOW>-<HIGH>.md``) and its figure.
 """
 
 from __future__ import annotations
@@ -31,11 +35,12 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from _common import shared_data_dir, write_results
+from _common import FIGURE_WIDTH, pyplot, save_figure, shared_data_dir, write_results
 
 from lqrppg.baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS, Auto
 from lqrppg.datasets import load_oximetry_phone_cam
 from lqrppg.exceptions import EstimationWarning
+from lqrppg.plotting import plot_bland_altman
 
 METHODS = (GREEN, CHROM, POS, LGI, PBV, ICA, OMIT, Auto)
 OFF = 0.25  # relative error counted as a gross error
@@ -82,6 +87,41 @@ def summarise(name, hr_true, hr, labels):
         "MAE, not low": float(err[labels[ok] != "low"].mean()) if ok.any() else np.nan,
         "coverage not low %": 100.0 * np.mean(ok & (labels != "low")),
     }
+
+
+def figure(name: str, window: float, table: pd.DataFrame, hr_true, hr_auto, labels_auto) -> str:
+    """MAE (+- SE) per method, all windows and not low; Bland-Altman of Auto."""
+    plt = pyplot()
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(FIGURE_WIDTH, 4.2), layout="constrained", width_ratios=(1, 1.25)
+    )
+    y = np.arange(len(table))
+    left.barh(y - 0.2, table["MAE"], 0.4, xerr=table["MAE SE"], label="all windows")
+    left.barh(y + 0.2, table["MAE, not low"], 0.4, label="windows not labelled low")
+    left.set_yticks(y, table.index)
+    left.invert_yaxis()
+    left.set_xlabel("MAE vs the oximeter (bpm)")
+    left.set_title(f"every method, {window:g} s windows (bars: +-1 SE)")
+    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize="small")
+    plot_bland_altman(hr_true, hr_auto, ax=right, label="window")
+    low = labels_auto == "low"
+    right.scatter(
+        (hr_true[low] + hr_auto[low]) / 2,
+        hr_auto[low] - hr_true[low],
+        s=40,
+        facecolors="none",
+        edgecolors="C3",
+        label="labelled low",
+    )
+    right.legend(loc="lower right", fontsize="small")
+    right.set_title(f"Auto: Bland-Altman against the oximeter ({hr_true.size} windows)")
+    return save_figure(
+        fig,
+        name,
+        "Left: MAE of every method against the oximeter, over all windows and over the "
+        "windows not labelled low confidence; right: Bland-Altman plot of Auto (circled: "
+        "labelled low).",
+    )
 
 
 def main() -> int:
@@ -160,12 +200,22 @@ def main() -> int:
     )
     default = args.band is None
     band_tag = "" if default else f"_band_{args.band[0]:g}-{args.band[1]:g}"
+    auto_hr, auto_labels = (np.concatenate(v) for v in results["intact"]["Auto"])
+    figure_md = figure(
+        f"oximetry_phone_cam{band_tag}",
+        args.window,
+        tables["intact"],
+        hr_true,
+        auto_hr,
+        auto_labels,
+    )
     path = write_results(
         f"oximetry_phone_cam{band_tag}",
         "Baselines on real phone-camera PPG (oximetry_phone_cam)",
         [
             ("Setting", note),
             ("HR error over all windows", tables["intact"]),
+            ("Figure", figure_md),
             ("Green channel zeroed in every window", tables["green zeroed"]),
             ("MAE (bpm) per subject", per_subject),
         ],

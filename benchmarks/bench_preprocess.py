@@ -18,7 +18,8 @@ the same summary; every clip is accounted for (per readable recording clips made
 == expected, the clips made == len(X), and the totals equal the clip plan of the frames).
 
 Run: ``python benchmarks/bench_preprocess.py [--subjects 10] [--duration 30]
-[--frame-size 128 128] [--size 64 64] [--repeats 1]``. Writes docs/benchmarks/preprocess.md.
+[--frame-size 128 128] [--size 64 64] [--repeats 1]``. Writes docs/benchmarks/preprocess.md and
+its figure docs/benchmarks/preprocess.png (wall time per run, with the speed-up).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _common import write_results
+from _common import FIGURE_WIDTH, pyplot, save_figure, write_results
 
 from lqrppg.datasets import load_ubfc_rppg, make_synthetic_rppg, preprocess_dataset
 from lqrppg.video import write_video
@@ -136,6 +137,31 @@ def reasons(out) -> pd.DataFrame:
     )
     table.index.name = "reason"
     return table
+
+
+def figure(timing: pd.DataFrame, n_recordings: int) -> str:
+    """Wall time of every run, split into main-process CPU and the rest, with the speed-up."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 3.4), layout="constrained")
+    y = np.arange(len(timing))
+    wall = timing["wall s"].to_numpy()
+    cpu = np.minimum(timing["main-process CPU s"].to_numpy(), wall)
+    ax.barh(y, cpu, color="C0", label="main-process CPU")
+    ax.barh(y, wall - cpu, left=cpu, color="C1", label="rest of the wall time (workers, waits)")
+    for k, (w, up) in enumerate(zip(wall, timing["speed-up vs n_jobs=1"], strict=True)):
+        ax.text(w, k, f" {w:.2f} s ({up:.2f}x)", va="center", fontsize="small")
+    ax.set_yticks(y, timing.index)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.3 * wall.max())
+    ax.set_xlabel("wall time (s); in brackets: speed-up vs n_jobs=1")
+    ax.set_title(f"preprocess_dataset on {n_recordings} recordings")
+    ax.legend(loc="lower right", fontsize="small")
+    return save_figure(
+        fig,
+        "preprocess",
+        "Wall time of load_ubfc_rppg + preprocess_dataset per run (n_jobs 1 and 2, cache "
+        "fill and read), split into the main process's CPU time and the rest.",
+    )
 
 
 def main() -> None:
@@ -260,6 +286,7 @@ def main() -> None:
         print(per_rec.to_string())
         print("\nChecks:")
         print(checks)
+    figure_md = figure(timing, args.subjects)
     path = write_results(
         "preprocess",
         "Preprocessing a UBFC-rPPG-shaped dataset: n_jobs and cache",
@@ -267,6 +294,7 @@ def main() -> None:
             ("Setup", setup),
             ("Checks", checks),
             ("Wall time", timing),
+            ("Figure", figure_md),
             ("Clip accounting (summary and X)", acc),
             ("Recordings that lost clips", why),
             ("Per recording", per_rec),

@@ -4,7 +4,8 @@
 2. Frames per second of every baseline on 64x64 clips (spatial mean included), and of
    POS on RGB traces alone.
 
-Run: ``python benchmarks/bench_speed.py [--repeats 5]``. Writes docs/benchmarks/speed.md.
+Run: ``python benchmarks/bench_speed.py [--repeats 5]``. Writes docs/benchmarks/speed.md and
+its figure docs/benchmarks/speed.png (both tables as bars).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import tracemalloc
 
 import numpy as np
 import pandas as pd
-from _common import write_results
+from _common import FIGURE_WIDTH, pyplot, save_figure, write_results
 
 from lqrppg.baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS
 from lqrppg.signal import bandpass, detrend, hr_fft
@@ -84,6 +85,39 @@ def bench_baselines(repeats: int) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("method")
 
 
+def figure(chain: pd.DataFrame, base: pd.DataFrame) -> str:
+    """Best time of each step of the signal chain; frames per second of every baseline."""
+    plt = pyplot()
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(FIGURE_WIDTH, 3.8), layout="constrained", width_ratios=(1, 1.3)
+    )
+    y = np.arange(len(chain))
+    left.barh(y, chain["best ms"], color="C0")
+    for k, v in enumerate(chain["best ms"]):
+        left.text(v, k, f" {v:.1f}", va="center", fontsize="small")
+    left.set_yticks(y, chain.index)
+    left.invert_yaxis()
+    left.set_xlim(0, 1.25 * chain["best ms"].max())
+    left.set_xlabel("best time (ms)")
+    left.set_title("signal chain, 10 min at 30 fps (18 000 samples)")
+    y = np.arange(len(base))
+    right.barh(y - 0.2, base["frames/s (64x64 clips)"], 0.4, label="64x64 clips")
+    right.barh(y + 0.2, base["frames/s (RGB traces)"], 0.4, label="RGB traces")
+    right.set_xscale("log")
+    right.set_xlim(left=1e3)
+    right.set_yticks(y, base.index)
+    right.invert_yaxis()
+    right.set_xlabel("frames per second (log scale)")
+    right.set_title("baselines, 8 clips x 300 frames (best of repeats)")
+    right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2, fontsize="small")
+    return save_figure(
+        fig,
+        "speed",
+        "Left: best time of each step of the signal chain on a 10-minute signal; right: "
+        "frames per second of every baseline on 64x64 clips and on RGB traces (log scale).",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -95,12 +129,14 @@ def main() -> None:
         print(chain.to_string())
         print("\nBaselines, 8 clips x 300 frames (best of repeats):")
         print(base.to_string())
+    figure_md = figure(chain, base)
     path = write_results(
         "speed",
         "Speed: signal chain and baselines",
         [
             ("detrend + bandpass + hr_fft, 10 min at 30 fps", chain),
             ("Unsupervised baselines: frames per second (8 clips x 300 frames)", base),
+            ("Figure", figure_md),
         ],
     )
     print(f"\nwritten: {path}")

@@ -14,14 +14,19 @@ Evaluation set: held-out subjects (``subject_offset`` far from the training ones
 under each condition; the videos do not depend on the label noise (asserted), so the model,
 POS and CHROM predict them once per condition. Per video (32 s; the clip predictions joined
 by ``lqrppg.pipeline.predict_recording``; POS and CHROM on the whole video) the HR by
-``estimate_hr`` (detrend, band-pass 0.75-2.5 Hz, spectral peak) is compared with
+``estimate_hr`` at its defaults (the robust chain over ``HR_BAND``, 40-180 bpm) is compared
+with
 
 - the clean pulse's HR (the mean of the generator's instantaneous HR over the video), and
 - the HR of the contact-PPG label at each noise level, as a real dataset's reference is.
 
 Outputs: the weights (``lqrppg/models/weights/lqrppg_synthetic_32px.pt`` by default), the
-model card next to them (``MODEL_CARD.md``, which ``docs/model_card.md`` includes) and the
-results page ``docs/benchmarks/pretrained.md``. The weights are a function of the seed, the
+model card next to them (``MODEL_CARD.md``, which ``docs/model_card.md`` includes), the
+results page ``docs/benchmarks/pretrained.md`` and its figure ``docs/benchmarks/pretrained.png``
+(per held-out video, the HR of the weights' prediction, and of POS and CHROM, against the
+clean pulse's HR; the weights' Bland-Altman plot), which the card links too. The figure is
+not shipped in the package: the card links it by its path in the documentation, where the
+card is shown (the packaged card names the file). The weights are a function of the seed, the
 settings and the machine's arithmetic: the same command on the same machine with the same
 ``--threads`` gives the same learned values (the card records their SHA-256; the file's bytes
 also hold the epochs' wall-clock times).
@@ -30,6 +35,18 @@ Run: ``python benchmarks/train_pretrained.py [--seed 0] [--subjects 20] [--test-
 [--epochs 30] [--size 32] [--threads 2] [--out PATH] [--evaluate-only] [--quick]``.
 ``--quick`` is a smoke run (tiny, 1 epoch) that writes to a temporary folder and leaves the
 shipped files alone.
+
+``--evaluate-only`` trains nothing and leaves the weights file alone: it loads the shipped
+weights (``LQRPPGRegressor.pretrained()``, or the file given by ``--out``), runs the same
+evaluation as a full run (same held-out subjects, same code) and rewrites the card, the page
+and the figure. The training set is rendered again only to describe it on the card (its
+frames are not kept). The card's training configuration (``--seed``, ``--epochs``,
+``--quantizer-epochs``, ``--patience``, ``--dim``, ``--threads``, ``--size``) is read from the
+loaded model; a flag that contradicts the model is an error. ``--subjects`` and
+``--duration`` must be those of the training run (the defaults are). The shipped weights'
+card, page and figure are refreshed with ``python benchmarks/train_pretrained.py
+--evaluate-only`` (about 1.5 min on two shared cores); with ``--quick`` the same is done on
+two subjects per set into a temporary folder.
 """
 
 from __future__ import annotations
@@ -44,15 +61,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from _common import REPO, log, machine, write_results
+from _common import (
+    FIGURE_WIDTH,
+    REPO,
+    RESULTS,
+    figure_markdown,
+    log,
+    machine,
+    pyplot,
+    save_figure,
+    write_results,
+)
 
 from lqrppg.baselines import CHROM, POS
 from lqrppg.datasets import make_synthetic_rppg
 from lqrppg.exceptions import EstimationWarning
 from lqrppg.metrics import evaluate_hr
-from lqrppg.models import PRETRAINED, LQRPPGRegressor
+from lqrppg.models import PRETRAINED, LQRPPGRegressor, pretrained_path
 from lqrppg.pipeline import predict_recording
-from lqrppg.signal import estimate_hr
+from lqrppg.plotting import plot_bland_altman
+from lqrppg.signal import HR_BAND, estimate_hr
 from lqrppg.video import cut_clips
 
 NAME = "synthetic-32"
@@ -67,32 +95,95 @@ TEST_OFFSET = 100_000
 WEIGHTS = REPO / "lqrppg" / "models" / "weights"
 
 
-def parse_args() -> argparse.Namespace:
+#: The method row of the shipped (or evaluated) weights in the tables.
+MODEL = "LQ-rPPG (shipped)"
+#: Settings of a training run, and the estimator parameter that holds each one in a fitted model
+#: (``size`` is read from ``frame_shape_``). ``--evaluate-only`` takes them from the model.
+TRAIN_DEFAULTS = {
+    "seed": 0,
+    "size": 32,
+    "dim": 64,
+    "epochs": 30,
+    "quantizer_epochs": 30,
+    "patience": 8,
+    "threads": 2,
+}
+MODEL_PARAMS = {
+    "seed": "random_state",
+    "dim": "dim",
+    "epochs": "epochs",
+    "quantizer_epochs": "quantizer_epochs",
+    "patience": "patience",
+    "threads": "num_threads",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=0)
+    d = TRAIN_DEFAULTS
+    parser.add_argument("--seed", type=int, default=None, help=f"({d['seed']})")
     parser.add_argument("--subjects", type=int, default=20, help="per training group (8 groups)")
     parser.add_argument("--test-subjects", type=int, default=10, help="per condition")
     parser.add_argument("--duration", type=float, default=32.0, help="seconds per video")
-    parser.add_argument("--size", type=int, default=32, help="frame height = width")
-    parser.add_argument("--dim", type=int, default=64)
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--quantizer-epochs", type=int, default=30)
-    parser.add_argument("--patience", type=int, default=8)
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument(
+        "--size", type=int, default=None, help=f"frame height = width ({d['size']})"
+    )
+    parser.add_argument("--dim", type=int, default=None, help=f"({d['dim']})")
+    parser.add_argument("--epochs", type=int, default=None, help=f"({d['epochs']})")
+    parser.add_argument(
+        "--quantizer-epochs", type=int, default=None, help=f"({d['quantizer_epochs']})"
+    )
+    parser.add_argument("--patience", type=int, default=None, help=f"({d['patience']})")
+    parser.add_argument(
+        "--threads", type=int, default=None, help=f"torch CPU threads ({d['threads']})"
+    )
     parser.add_argument("--out", type=Path, default=None, help="weights file to write")
-    parser.add_argument("--evaluate-only", action="store_true", help="evaluate --out as it is")
+    parser.add_argument(
+        "--evaluate-only",
+        action="store_true",
+        help="train nothing: evaluate the shipped weights (or --out) and rewrite card and page",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run into a temp folder")
-    args = parser.parse_args()
+    return parser
+
+
+def parse_args(argv=None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.tmp = Path(tempfile.mkdtemp(prefix="lqrppg-pretrained-")) if args.quick else None
     if args.quick:
-        args.subjects, args.test_subjects, args.epochs, args.quantizer_epochs = 2, 2, 1, 1
-        args.tmp = Path(tempfile.mkdtemp(prefix="lqrppg-pretrained-"))
-        args.out = args.out or args.tmp / PRETRAINED[NAME]["file"]
-        args.card = args.tmp / "MODEL_CARD.md"
-    else:
-        args.tmp = None
-        args.out = args.out or WEIGHTS / PRETRAINED[NAME]["file"]
-        args.card = args.out.parent / "MODEL_CARD.md"
-    return args
+        args.subjects, args.test_subjects = 2, 2
+    # --evaluate-only without --out evaluates what LQRPPGRegressor.pretrained() loads.
+    args.shipped = args.evaluate_only and args.out is None
+    if args.out is None:
+        folder = args.tmp if args.quick and not args.evaluate_only else WEIGHTS
+        args.out = folder / PRETRAINED[NAME]["file"]
+    args.card = args.tmp / "MODEL_CARD.md" if args.quick else args.out.parent / "MODEL_CARD.md"
+    if not args.evaluate_only:
+        for flag, value in TRAIN_DEFAULTS.items():
+            if getattr(args, flag) is None:
+                setattr(args, flag, value)
+        if args.quick:
+            args.epochs, args.quantizer_epochs = 1, 1
+    return parser, args
+
+
+def settings_from_model(parser, args, model: LQRPPGRegressor) -> None:
+    """Fill the training settings of ``args`` from a fitted model; refuse contradicting flags."""
+    params = model.get_params()
+    found = {flag: params[name] for flag, name in MODEL_PARAMS.items()}
+    height, width = model.frame_shape_
+    if height != width:
+        parser.error(f"{args.out}: frames of {height}x{width}; this script makes square frames")
+    found["size"] = height
+    for flag, value in found.items():
+        given = getattr(args, flag)
+        if given is not None and given != value:
+            parser.error(
+                f"--{flag.replace('_', '-')} {given} contradicts the evaluated weights "
+                f"({args.out}: {value}); with --evaluate-only it is read from the model"
+            )
+        setattr(args, flag, value)
 
 
 def render(args, n: int, offset: int, noise: str, condition: str):
@@ -109,16 +200,22 @@ def render(args, n: int, offset: int, noise: str, condition: str):
     )
 
 
-def training_set(args):
+def training_set(args, *, arrays: bool = True):
+    """Clips, labels, groups and a table of the groups; ``arrays=False``: the table only."""
     X, y, groups, facts = [], [], [], []
     for g, (noise, cond) in enumerate((nz, c) for nz in NOISE for c in CONDITIONS):
         offset = (g + 1) * TRAIN_OFFSET
         data = render(args, args.subjects, offset, noise, cond)
-        cuts = [cut_clips(v, CHUNK, labels=p) for v, p in zip(data.videos, data.ppg, strict=True)]
-        n_clips = len(cuts[0].starts)
-        X.append(np.concatenate([c.clips for c in cuts]))
-        y.append(np.concatenate([c.labels for c in cuts]))
-        groups.append(np.repeat(data.subjects, n_clips))
+        if arrays:
+            cuts = [
+                cut_clips(v, CHUNK, labels=p) for v, p in zip(data.videos, data.ppg, strict=True)
+            ]
+            n_clips = len(cuts[0].starts)
+            X.append(np.concatenate([c.clips for c in cuts]))
+            y.append(np.concatenate([c.labels for c in cuts]))
+            groups.append(np.repeat(data.subjects, n_clips))
+        else:
+            n_clips = len(cut_clips(data.videos[0], CHUNK).starts)
         facts.append(
             {
                 "label noise": noise,
@@ -130,6 +227,8 @@ def training_set(args):
             }
         )
         log(f"rendered group {g + 1}/8 ({noise} label, {cond} motion/light)")
+    if not arrays:
+        return None, None, None, pd.DataFrame(facts)
     return np.concatenate(X), np.concatenate(y), np.concatenate(groups), pd.DataFrame(facts)
 
 
@@ -157,7 +256,7 @@ def evaluate(args, model: LQRPPGRegressor) -> pd.DataFrame:
         )
         waves = {
             REF: base.ppg_clean[:, :covered],
-            "LQ-rPPG (shipped)": lq,
+            MODEL: lq,
             "POS": POS(fs=FS).predict(base.videos[:, :covered]),
             "CHROM": CHROM(fs=FS).predict(base.videos[:, :covered]),
         }
@@ -235,7 +334,50 @@ def weights_digest(model: LQRPPGRegressor) -> str:
     return h.hexdigest()
 
 
-def card_text(args, model, facts, tabs, size_bytes, digest) -> str:
+FIGURE_CAPTION = (
+    "Left: HR of the shipped weights' prediction (and of POS and CHROM) against the clean "
+    "pulse's HR on each held-out video; right: Bland-Altman plot of the shipped weights."
+)
+
+
+def figure(args, rows: pd.DataFrame, folder: Path) -> str:
+    """Estimate vs reference per held-out video; Bland-Altman of the evaluated weights."""
+    plt = pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 4.4), layout="constrained")
+    shown = rows[rows.method != REF]
+    values = np.concatenate([shown.truth, shown.hr])
+    values = values[np.isfinite(values)]
+    lim = (np.floor(values.min() / 10) * 10 - 5, np.ceil(values.max() / 10) * 10 + 5)
+    left.plot(lim, lim, color="k", lw=0.8, label="estimate = reference")
+    for method, marker, colour in (("POS", "^", "C1"), ("CHROM", "s", "C2")):
+        sel = rows[rows.method == method]
+        left.scatter(
+            sel.truth,
+            sel.hr,
+            s=34,
+            marker=marker,
+            facecolors="none",
+            edgecolors=colour,
+            label=method,
+        )
+    model = rows[rows.method == MODEL]
+    for cond, colour in zip(CONDITIONS, ("C0", "C3"), strict=True):
+        sel = model[model.condition == cond]
+        left.scatter(sel.truth, sel.hr, s=18, color=colour, label=f"shipped, {cond} motion/light")
+    left.set_xlim(lim)
+    left.set_ylim(lim)
+    left.set_xlabel("clean pulse's HR (bpm)")
+    left.set_ylabel("HR of the prediction (bpm)")
+    left.set_title(f"{len(model)} held-out videos of {args.duration:g} s, one point each")
+    left.legend(loc="upper left", fontsize="small")
+    plot_bland_altman(model.truth, model.hr, ax=right, nan_policy="omit")
+    right.margins(y=0.15)  # room for the limits' labels above and below their lines
+    right.set_title("shipped weights: Bland-Altman vs the clean pulse")
+    right.legend(loc="lower left", fontsize="small")
+    return save_figure(fig, "pretrained", FIGURE_CAPTION, folder)
+
+
+def card_text(args, model, facts, tabs, size_bytes, digest, figure_md, ref_max) -> str:
     def md(frame: pd.DataFrame, index: bool = True) -> str:
         return frame.to_markdown(floatfmt=".2f", index=index)
 
@@ -248,6 +390,15 @@ def card_text(args, model, facts, tabs, size_bytes, digest) -> str:
     )
     best = model.best_epoch_
     val = model.history_[best - 1].get("val_hr_mae", float("nan"))
+    if args.evaluate_only:
+        # The file does not record where it was trained: only where it is evaluated now.
+        trained_on = (
+            "the machine it was trained on (not recorded in the file; this card was "
+            f"rewritten by `--evaluate-only` on {machine()})"
+        )
+    else:
+        trained_on = f"{machine()}, sharing the machine with another benchmark"
+    ref_rows = tabs["clean"].loc[REF]
     return f"""# Model card: LQ-rPPG `{NAME}` (shipped with lqrppg)
 
 Written by `benchmarks/train_pretrained.py` (do not edit by hand; rerun the script).
@@ -285,7 +436,7 @@ default (batch 16, lr 3e-4, AdamW + one-cycle, augmentation on, a fifth of the s
 held out to pick the best epoch). Best epoch {best} of {len(model.history_)}, validation HR
 MAE {val:.2f} bpm (held-out training subjects, against their labels). The network's
 epochs took {epoch_min:.1f} min (``history_``; the label quantizers a few minutes more) on
-{machine()}, sharing the machine with another benchmark.
+{trained_on}.
 
 Reproduce: `python benchmarks/train_pretrained.py --seed {args.seed} --subjects {args.subjects}
 --epochs {args.epochs} --size {args.size} --threads {args.threads}` (same machine
@@ -294,17 +445,20 @@ arithmetic and thread count give the same learned values; compare the SHA-256 ab
 ## Measured accuracy (held-out synthetic subjects)
 
 {args.test_subjects} new subjects per condition (subject ids never seen in training),
-{args.duration:g} s each; per video HR by `estimate_hr` (detrend, band-pass 0.75-2.5 Hz,
-spectral peak) of the joined clip predictions; POS and CHROM on the same frames.
+{args.duration:g} s each; per video HR by `estimate_hr` at its defaults (robust chain, band
+{60 * HR_BAND[0]:g}-{60 * HR_BAND[1]:g} bpm) of the joined clip predictions; POS and CHROM on
+the same frames.
 
 HR error against the clean pulse's HR (bpm):
 
 {md(tabs["clean"])}
 
-"{REF}" is the generator's clean pulse itself through the same HR chain: its error is
-the evaluation chain's own (a pulse near 45-50 bpm with a strong dicrotic wave can lose its
-fundamental to the order-1 band-pass edge and be read at twice its rate), shared by every
-method on that video.
+"{REF}" is the generator's clean pulse itself through the same HR chain: its error (MAE
+{ref_rows["MAE"].iloc[-1]:.2f} bpm, at most {ref_max:.2f} bpm on a video) is the evaluation's own
+floor (one spectral peak of {args.duration:g} s of a pulse with beat-to-beat variation,
+against the mean of its instantaneous HR), shared by every method on that video.
+
+{figure_md}
 
 HR error against the HR of the contact-PPG label at each noise level, as a real dataset's
 reference would be (bpm, all conditions pooled):
@@ -334,17 +488,24 @@ Mean absolute HR error against the clean pulse by skin type (bpm; last row: vide
 
 
 def main() -> None:
-    args = parse_args()
-    torch.set_num_threads(args.threads)
+    parser, args = parse_args()
+    model = None
+    if args.evaluate_only:
+        if args.shipped:
+            model = LQRPPGRegressor.pretrained(NAME)
+            args.out = pretrained_path(NAME)
+        else:
+            model = LQRPPGRegressor.load(args.out, device="cpu")
+        log(f"loaded {args.out}")
+        settings_from_model(parser, args, model)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     log(f"settings: {vars(args)}")
     log(f"machine: {machine()}")
-    # Rendered in --evaluate-only too: the card describes the training set from the data.
-    X, y, groups, facts = training_set(args)
-    log(f"training set: X {X.shape} {X.dtype}, {len(np.unique(groups))} subjects")
-    if args.evaluate_only:
-        model = LQRPPGRegressor.load(args.out, device="cpu")
-        log(f"loaded {args.out}")
-    else:
+    # Rendered in --evaluate-only too (facts only): the card describes the training set.
+    X, y, groups, facts = training_set(args, arrays=not args.evaluate_only)
+    if not args.evaluate_only:
+        log(f"training set: X {X.shape} {X.dtype}, {len(np.unique(groups))} subjects")
         model = LQRPPGRegressor(
             chunk_length=CHUNK,
             fs=FS,
@@ -372,7 +533,23 @@ def main() -> None:
         tabs = tables(rows)
     for key, frame in tabs.items():
         print(f"\n{key}:\n{frame.to_string(float_format='{:.2f}'.format)}")
-    text = card_text(args, model, facts, tabs, size_bytes, digest)
+    ref = rows[rows.method == REF]
+    ref_max = float(np.nanmax(np.abs(ref.hr - ref.truth)))
+    folder = args.tmp if args.quick else RESULTS
+    page_figure = figure(args, rows, folder)
+    if args.quick:
+        card_figure = figure_markdown(folder / "pretrained.png", FIGURE_CAPTION, args.card.parent)
+    else:
+        # The card is shown in the documentation (docs/model_card.md includes it): link the
+        # figure from there. The figure is not shipped in the package; the card names it.
+        card_figure = (
+            figure_markdown(folder / "pretrained.png", FIGURE_CAPTION, REPO / "docs")
+            + "\n\nThe figure is linked relative to the documentation, where this card is "
+            "shown; in the source repository it is `docs/benchmarks/pretrained.png`, written "
+            "with `docs/benchmarks/pretrained.md` by the same run. It is not shipped in the "
+            "package."
+        )
+    text = card_text(args, model, facts, tabs, size_bytes, digest, card_figure, ref_max)
     args.card.write_text(text)
     log(f"model card: {args.card}")
     if args.quick:
@@ -382,7 +559,17 @@ def main() -> None:
         "pretrained",
         f"Pretrained LQ-rPPG weights '{NAME}' on held-out synthetic subjects",
         [
+            (
+                "Setting",
+                f"{args.test_subjects} held-out synthetic subjects per condition, "
+                f"{args.duration:g} s each; HR per video by `estimate_hr` at its defaults "
+                f"(robust chain, band {60 * HR_BAND[0]:g}-{60 * HR_BAND[1]:g} bpm) of the "
+                f"joined clip predictions, POS and CHROM on the same frames. Weights: "
+                f"`{args.out.name}`, learned values SHA-256 `{digest[:16]}...`. Training data, "
+                "configuration and limits: the [model card](../model_card.md).",
+            ),
             ("HR error against the clean pulse (bpm)", tabs["clean"]),
+            ("Figure", page_figure),
             ("MAE against the label's HR per noise level (bpm)", tabs["label"].reset_index()),
             ("MAE by skin type (bpm)", tabs["skin"].reset_index()),
         ],
