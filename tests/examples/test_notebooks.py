@@ -115,8 +115,11 @@ def _check_own_video(nb, workdir: Path) -> None:
     api_hr = float(re.search(r"Python API \(POS\) ([\d.]+) bpm", last).group(1))
     assert abs(api_hr - true_hr) < 5.0, last
     assert abs(cli_hr - true_hr) < 5.0, last
-    for name in ("synthetic_face.avi", "pulse.csv", "pulse.png"):
+    for name in ("synthetic_face.avi", "pulse.csv", "pulse.png", "pulse.json"):
         assert (workdir / name).is_file(), name
+    # the notebook reads the command's HR from its JSON, and predict_video's is the same
+    written = json.loads((workdir / "pulse.json").read_text())
+    assert round(written["hr_bpm"], 1) == cli_hr == api_hr, last
 
 
 CHECKS = {
