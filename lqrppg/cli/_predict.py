@@ -286,6 +286,7 @@ def _report(result, stream) -> None:
         )
     else:
         print(f"\nheart rate (whole video): no estimate ({result.reason})", file=stream)
+    _print_physiology(result, stream)
     thresholds = ", ".join(f"{label} >= {low:g} dB" for low, label in CONFIDENCE_THRESHOLDS)
     print(
         f"\nper-window heart rate ({s['window']:g} s windows every {s['step']:g} s; confidence "
@@ -295,6 +296,34 @@ def _report(result, stream) -> None:
     )
     table = result.windows.to_string(index=False, na_rep="-", float_format="{:.1f}".format)
     print(table, file=stream)
+
+
+def _print_physiology(result, stream) -> None:
+    """Beats, mean NN, respiration where given; why HRV is not."""
+    phys = result.physiology
+    if not phys.get("beats"):
+        return
+    beats, variability, breathing = phys["beats"], phys["hrv"], phys["respiration"]
+    mean_nn = variability["mean_nn_ms"]
+    nn = (
+        f"mean NN interval {mean_nn:.0f} ms ({variability['mean_hr_bpm']:.1f} bpm)"
+        if mean_nn is not None and np.isfinite(mean_nn)
+        else f"no mean NN interval ({variability['reasons'].get('mean_nn_ms', '')})"
+    )
+    print(
+        f"beats: {beats['n_beats']} detected, {beats['n_flagged']} flagged (ectopic or "
+        f"implausible intervals); {nn}",
+        file=stream,
+    )
+    value = breathing["value"]
+    if value is not None and np.isfinite(value):
+        print(
+            f"respiration rate: {value:.1f} breaths/min (quality {breathing['quality']:.2f})",
+            file=stream,
+        )
+    else:
+        print(f"respiration rate: not given ({breathing['reason']})", file=stream)
+    print("HRV (SDNN, RMSSD, pNN50, LF/HF): " + variability["reasons"]["sdnn_ms"], file=stream)
 
 
 def _print_face(result, stream) -> None:

@@ -186,6 +186,14 @@ class VideoResult:
         (None: the largest), ``chunk_starts``, ``chunk_boxes`` (the crop of each chunk) and
         ``chunk_fallback`` (chunks cropped to the frame centre for want of a face). Empty
         lists with ``face=False``.
+    physiology : dict
+        Beyond the mean heart rate, where it is reliable (see :func:`_physiology`):
+        ``beats`` (``times_s``, ``quality`` per beat, ``n_beats``, ``n_flagged``; empty
+        without a reliable heart rate), ``hrv`` (``mean_nn_ms`` and ``mean_hr_bpm`` from
+        the normal beats where :func:`lqrppg.signal.hrv` gives them; ``sdnn_ms``,
+        ``rmssd_ms``, ``pnn50``, ``lf_hf`` are not given from camera waveforms, with the
+        reason in ``reasons``), ``respiration`` (``value`` breaths/min or None, ``quality``,
+        ``reason``: :func:`lqrppg.signal.respiration_rate`).
     warnings : list of str
         The warnings raised while the video was processed.
     settings : dict
@@ -208,6 +216,7 @@ class VideoResult:
     fps: float
     n_frames: int
     faces: dict = field(default_factory=dict)
+    physiology: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     settings: dict = field(default_factory=dict)
     elapsed_s: float = float("nan")
@@ -254,6 +263,7 @@ class VideoResult:
                 "duration_s": self.duration_s,
                 "windows": {c: windows[c].tolist() for c in windows.columns},
                 "faces": self.faces,
+                "physiology": self.physiology,
                 "warnings": list(self.warnings),
                 "settings": self.settings,
                 "elapsed_s": self.elapsed_s,
@@ -310,6 +320,7 @@ class VideoResult:
             fps=float(data["fps"]),
             n_frames=int(data["n_frames"]),
             faces=data["faces"],
+            physiology=data["physiology"],
             warnings=list(data["warnings"]),
             settings=data["settings"],
             elapsed_s=num(data["elapsed_s"]),
@@ -733,6 +744,7 @@ def _predict(source, name, rate, n_declared, method, model, window, step, face, 
         fps=rate,
         n_frames=n,
         faces=faces,
+        physiology=_physiology(wave, rate, reason),
         warnings=messages,
         settings={
             "window": window,
@@ -766,4 +778,66 @@ def _faces(out, crop, face_index) -> dict:
         "chunk_starts": out.starts.tolist(),
         "chunk_boxes": out.chunk_boxes.tolist(),
         "chunk_fallback": out.chunk_fallback.tolist(),
+    }
+
+
+#: Why SDNN, RMSSD, pNN50 and LF/HF are not given from a camera waveform.
+_HRV_NOT_GIVEN = (
+    "not given from camera waveforms: on synthetic videos with known beats, the variability "
+    "statistics that passed lqrppg.signal.hrv's checks on the shipped model's waveforms were "
+    "off by 18.6 ms (SDNN) and 36.4 ms (RMSSD) on average (docs/benchmarks/hrv.md)"
+)
+
+
+def _physiology(wave: np.ndarray, fs: float, reason: str) -> dict:
+    """Beats, mean NN interval and respiration rate of a waveform whose HR is reliable.
+
+    Without a reliable heart rate (``reason`` not empty) nothing is given. Beats come from
+    :func:`lqrppg.signal.detect_beats` (all kept, each with its quality), the mean NN interval
+    from :func:`lqrppg.signal.hrv` over the normal beats (NaN with its reason where the
+    beats are too few or too many are flagged), and the respiration rate from
+    :func:`lqrppg.signal.respiration_rate` (NaN with its reason where the modulations do
+    not agree). SDNN, RMSSD, pNN50 and LF/HF are withheld (``_HRV_NOT_GIVEN``).
+    """
+    from lqrppg.signal import detect_beats, hrv, respiration_rate
+
+    withheld = {k: _HRV_NOT_GIVEN for k in ("sdnn_ms", "rmssd_ms", "pnn50", "lf_hf")}
+    empty_hrv = {"mean_nn_ms": None, "mean_hr_bpm": None, "sdnn_ms": None, "rmssd_ms": None,
+                 "pnn50": None, "lf_hf": None}  # fmt: skip
+    if reason:
+        why = f"no reliable heart rate ({reason})"
+        return {
+            "beats": {},
+            "hrv": {**empty_hrv, "reasons": {"mean_nn_ms": why, **withheld}},
+            "respiration": {"value": None, "quality": 0.0, "reason": why},
+        }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the reasons are kept in the result
+        beats = detect_beats(wave, fs)
+        variability = hrv(beats)
+        breathing = respiration_rate(wave, fs, beats=beats)
+    flagged = int(np.sum(beats.quality != "normal"))
+    reasons = (
+        {"mean_nn_ms": variability.reasons.get("mean_nn", "")}
+        if not np.isfinite(variability.mean_nn)
+        else {}
+    )
+    return {
+        "beats": {
+            "times_s": beats.times,
+            "quality": [str(q) for q in beats.quality],
+            "n_beats": beats.n_beats,
+            "n_flagged": flagged,
+        },
+        "hrv": {
+            **empty_hrv,
+            "mean_nn_ms": float(variability.mean_nn),
+            "mean_hr_bpm": float(variability.mean_hr),
+            "reasons": {**reasons, **withheld},
+        },
+        "respiration": {
+            "value": float(breathing.value),
+            "quality": float(breathing.quality),
+            "reason": str(breathing.reason),
+        },
     }

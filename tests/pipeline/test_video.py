@@ -236,3 +236,41 @@ def test_progress_callable():
     calls = []
     predict_frames(frames, fs, method="green", chunk=10, progress=lambda *a: calls.append(a))
     assert calls == [(0, 3), (1, 3), (2, 3), (3, 3)]
+
+
+def test_beats_and_respiration_where_reliable_hrv_withheld():
+    data = make_synthetic_rppg(
+        n_subjects=1, duration=40, frame_size=(64, 64), label_noise="none", random_state=0
+    )
+    result = predict_frames(data.videos[0], data.fs, method="pos")
+    assert result.reliable
+    phys = result.physiology
+    beats, variability, breathing = phys["beats"], phys["hrv"], phys["respiration"]
+    # every true beat (the generator's) has a detected beat, flagged ones included
+    true = data.beat_times[0]
+    true = true[(true > 1) & (true < 39)]
+    found = np.asarray(beats["times_s"])
+    assert np.max(np.min(np.abs(true[:, None] - found[None]), axis=1)) < 0.25
+    assert len(beats["quality"]) == beats["n_beats"] == len(found)
+    if variability["mean_nn_ms"] is not None and np.isfinite(variability["mean_nn_ms"]):
+        assert abs(variability["mean_hr_bpm"] - data.hr[0]) < 3.0
+    else:
+        assert variability["reasons"]["mean_nn_ms"]
+    # SDNN and the rest: never a number from a camera waveform, always the reason
+    for key in ("sdnn_ms", "rmssd_ms", "pnn50", "lf_hf"):
+        assert variability[key] is None and "not given from camera" in variability["reasons"][key]
+    if breathing["value"] is not None and np.isfinite(breathing["value"]):
+        assert abs(breathing["value"] - 60 * data.breathing_rate[0]) < 3.0  # Hz -> per minute
+    else:
+        assert breathing["reason"]
+    # the JSON carries them
+    back = json.loads(result.to_json())["physiology"]
+    assert back["beats"]["n_beats"] == beats["n_beats"]
+
+
+def test_no_reliable_hr_gives_no_beats_or_respiration():
+    rng = np.random.default_rng(1)
+    noise = rng.integers(90, 110, (300, 48, 64, 3), dtype=np.uint8)
+    phys = predict_frames(noise, 30.0, method="pos", face=False).physiology
+    assert phys["beats"] == {} and phys["respiration"]["value"] is None
+    assert "no reliable heart rate" in phys["respiration"]["reason"]
