@@ -41,7 +41,8 @@ def _build_parser() -> argparse.ArgumentParser:
             "Generate synthetic facial videos with a known pulse, run every unsupervised "
             "baseline and the LQ-rPPG weights shipped with the package (trained on synthetic "
             "videos only), print an HR metrics table and write a figure (waveform, spectrum, "
-            "Bland-Altman)."
+            "Bland-Altman). Exit codes: 0 success, 2 bad input or an unusable output path, 3 "
+            "internal error (one line naming the file that holds the traceback)."
         ),
     )
     demo.add_argument("--subjects", type=int, default=12, help="number of subjects (default 12)")
@@ -69,7 +70,9 @@ def _build_parser() -> argparse.ArgumentParser:
             "model, and print the heart rate of the whole video and of each window with an "
             "SNR-based confidence (high >= 5 dB, medium >= --min-snr, low below: no reliable "
             "heart rate). A video in which no face is found exits 1 unless --no-face is given. "
-            "Exit codes: 0 success, 1 no reliable heart rate (or no face), 2 bad input."
+            "Exit codes: 0 success, 1 no reliable heart rate (or no face), 2 bad input or "
+            "an unusable output path, 3 internal error (one line naming the file that "
+            "holds the traceback)."
         ),
     )
     predict.add_argument("video", help="video file (any format OpenCV's FFmpeg reads)")
@@ -162,7 +165,9 @@ def _build_parser() -> argparse.ArgumentParser:
             "best epoch is picked on held-out subjects) and save the model for "
             "'lqrppg predict --model' and 'lqrppg evaluate --model'. Every recording and "
             "clip is accounted for in a printed summary. "
-            "Exit codes: 0 success, 1 no clip could be made, 2 bad input."
+            "Exit codes: 0 success, 1 no clip could be made, 2 bad input or "
+            "an unusable output path, 3 internal error (one line naming the file that "
+            "holds the traceback)."
         ),
     )
     _add_dataset_options(train)
@@ -232,7 +237,9 @@ def _build_parser() -> argparse.ArgumentParser:
             "of each recording (or --window) with the HR of its contact PPG: MAE, RMSE, "
             "MAPE, Pearson r and SNR with standard errors over the estimates given (SNR >= "
             "--min-snr), with the coverage and the error of all estimates. "
-            "Exit codes: 0 success, 1 nothing could be scored, 2 bad input."
+            "Exit codes: 0 success, 1 nothing could be scored, 2 bad input or "
+            "an unusable output path, 3 internal error (one line naming the file that "
+            "holds the traceback)."
         ),
     )
     _add_dataset_options(evaluate)
@@ -307,7 +314,9 @@ def _build_parser() -> argparse.ArgumentParser:
             "tensor into lqrppg's port of their network, and save it for 'lqrppg predict "
             "--model' and 'lqrppg evaluate --model', with a model card (OUT with suffix .md: "
             "source, SHA-256 of each file, training data, terms). "
-            "Exit codes: 0 success, 2 bad input."
+            "Exit codes: 0 success, 2 bad input or "
+            "an unusable output path, 3 internal error (one line naming the file that "
+            "holds the traceback)."
         ),
     )
     imp.add_argument("directory", help="the authors' repository folder")

@@ -42,6 +42,7 @@ import warnings
 
 import numpy as np
 
+from .._files import atomic_write
 from ..signal import MIN_SNR
 from ._common import (
     InputError,
@@ -380,7 +381,8 @@ def _run(
             )
         )
     if out_path is not None:
-        results.to_csv(out_path, index=False, float_format="%.6g")
+        with atomic_write(out_path) as tmp:
+            results.to_csv(tmp, index=False, float_format="%.6g")
         print(f"per-{'window' if window else 'recording'} results: {out_path.resolve()}")
     table = _metrics_table(results, names)
     unit = f"{window:g} s windows" if window is not None else "recordings"

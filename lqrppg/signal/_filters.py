@@ -177,6 +177,11 @@ def _padlen(sos: np.ndarray) -> int:
     return 3 * (2 * len(sos) + 1 - n_zeros)
 
 
+#: Lowest band edge, relative to the Nyquist rate, that :func:`bandpass` designs a filter for
+#: (at 1e-9 scipy's filter initial conditions are a singular system: LinAlgError).
+_MIN_RELATIVE_EDGE = 1e-6
+
+
 def bandpass(x, fs: float, band=(0.75, 2.5), order: int = 1) -> np.ndarray:
     """Zero-phase Butterworth band-pass filter along the last axis.
 
@@ -220,6 +225,13 @@ def bandpass(x, fs: float, band=(0.75, 2.5), order: int = 1) -> np.ndarray:
     low, high = check_band(band, fs)
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
         raise ValueError(f"order must be a positive integer; got {order!r}")
+    if low < _MIN_RELATIVE_EDGE * fs / 2:
+        raise ValueError(
+            f"fs={fs:g} Hz is too high for a band-pass from {low:g} Hz: the band's lower edge "
+            f"is below {_MIN_RELATIVE_EDGE:g} of the Nyquist rate, where the Butterworth "
+            "filter's equations are numerically singular (a heart rate needs no more than "
+            "a few hundred Hz); resample the signal to a lower rate first"
+        )
     sos = signal.butter(int(order), [low, high], btype="bandpass", fs=fs, output="sos")
     padlen = _padlen(sos)
     arr = check_signal(x, min_length=padlen + 1)

@@ -188,3 +188,17 @@ def test_chain_gain_is_the_measured_gain_of_the_filtering():
         # higher): at 1.5 times the top rate (the second harmonic of 135 bpm), where
         # rPPG-Toolbox's filter, ending at the band's top, has cut it.
         assert chain_gain([1.5 * HR_BAND[1]], fs, pass_band, lam, 1)[0] > 0.3
+
+
+@pytest.mark.parametrize("fs", [1e9, 1e12])
+def test_extreme_sampling_rates_are_a_clear_error(fs):
+    """At 1e9 Hz scipy's filter initial conditions were a singular system (LinAlgError)."""
+    from lqrppg.signal import estimate_hr
+
+    x = np.random.default_rng(0).normal(size=3000)
+    for func in (bandpass, estimate_hr):
+        with pytest.raises(ValueError, match="too high for a band-pass"):
+            func(x, fs)
+    with pytest.raises(ValueError, match=r"0 < low < high < fs/2"):
+        bandpass(x, 0.5)  # the band above the Nyquist rate
+    np.testing.assert_array_equal(np.isfinite(bandpass(x, 1e6)), True)  # still filtered
