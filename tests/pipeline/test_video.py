@@ -274,3 +274,22 @@ def test_no_reliable_hr_gives_no_beats_or_respiration():
     phys = predict_frames(noise, 30.0, method="pos", face=False).physiology
     assert phys["beats"] == {} and phys["respiration"]["value"] is None
     assert "no reliable heart rate" in phys["respiration"]["reason"]
+
+
+def test_a_cut_video_is_reported_with_the_seconds_missing(small_video, tmp_path, capsys):
+    path, _ = small_video
+    cut = tmp_path / "cut.mkv"
+    data = open(path, "rb").read()
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    from lqrppg.exceptions import TruncatedVideoWarning
+
+    with pytest.warns(TruncatedVideoWarning):
+        result = predict_video(cut, method="pos", window=2, progress=False)
+    missing = 360 - result.n_frames
+    assert missing > 30
+    assert any(f"the last {missing / 30:.1f} s ({missing} frames) are missing" in w
+               for w in result.warnings)  # fmt: skip
+    main(["predict", str(cut), "--method", "pos", "--window", "2", "--quiet"])
+    err = capsys.readouterr().err
+    assert f"the last {missing / 30:.1f} s ({missing} frames) are missing" in err
+    assert "Traceback" not in err
