@@ -1,4 +1,8 @@
-"""Command line: ``lqrppg demo``, ``predict``, ``train``, ``evaluate`` and ``import-model``."""
+"""Command line: ``lqrppg demo``, ``predict``, ``live``, ``train``, ``evaluate``, and
+``import-model``.
+
+Each command is a thin wrapper of library calls; the exit codes are in ``EXIT_CODES``.
+"""
 
 from __future__ import annotations
 
@@ -154,6 +158,48 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument(
         "--quiet", action="store_true", help="no progress bar on stderr while reading"
+    )
+
+    live = sub.add_parser(
+        "live",
+        help="heart rate every second from a camera or a file paced at its frame rate",
+        description=(
+            "Read frames as they come (a camera, or a file; --realtime paces it at its frame "
+            "rate), reduce each to the mean colour of the face crop, and print the heart rate "
+            "of the last --window seconds every second with its SNR and confidence (no number "
+            "below --min-snr or without a face), the respiration rate once 30 s of reliable "
+            "signal are in, and the computing latency. Ctrl-C (or the end of the file) prints "
+            "a summary. Exit codes: 0 a reliable heart rate was given, 1 none was, 2 bad input, "
+            "3 internal error (one line naming the file that holds the traceback)."
+        ),
+    )
+    where = live.add_mutually_exclusive_group(required=True)
+    where.add_argument("--camera", type=int, metavar="N", help="camera index (0: the first)")
+    where.add_argument("--source", metavar="FILE", help="a video file instead of a camera")
+    live.add_argument(
+        "--realtime", action="store_true", help="pace --source at its frame rate, as a camera"
+    )
+    live.add_argument(
+        "--method", choices=list(METHOD_NAMES), default="pos", help="unsupervised method (pos)"
+    )
+    live.add_argument(
+        "--window", type=float, default=10.0, metavar="S", help="seconds behind each HR (10)"
+    )
+    live.add_argument(
+        "--face",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="crop the face (--no-face: the whole frame)",
+    )
+    live.add_argument(
+        "--band", nargs=2, type=float, default=(40.0, 180.0), metavar=("LOW", "HIGH"),
+        help="heart-rate band in bpm (40 180)",
+    )  # fmt: skip
+    live.add_argument("--min-snr", type=float, default=None, metavar="DB", help="(0 dB)")
+    live.add_argument("--fps", type=float, default=None, help="frame rate, where none is given")
+    live.add_argument("--max-seconds", type=float, default=None, help="stop after this long")
+    live.add_argument(
+        "--json-lines", action="store_true", help="one JSON object per update on stdout"
     )
 
     train = sub.add_parser(
@@ -413,6 +459,22 @@ def _dispatch(args) -> int:
             windows=args.windows,
             plot=args.plot,
             progress=not args.quiet,
+        )
+    if args.command == "live":
+        from ._live import run_live
+
+        return run_live(
+            camera=args.camera,
+            source=args.source,
+            realtime=args.realtime,
+            method=args.method,
+            window=args.window,
+            face=args.face,
+            band=args.band,
+            min_snr=args.min_snr,
+            fps=args.fps,
+            max_seconds=args.max_seconds,
+            json_lines=args.json_lines,
         )
     if args.command == "train":
         from ._train import run_train
