@@ -407,7 +407,8 @@ def _cases(fix: Path, tmp: Path):
                 "--quiet", "--out", make(".csv")]  # fmt: skip
         yield "output", f"evaluate --out ({kind})", lambda a=argv: _run_cli(a, guard_work=True)
         argv = ["demo", "--subjects", "3", "--duration", "5", "--size", "16", "--out", make(".png")]
-        if kind != "existing folder":  # demo --out is a folder: an existing one is right
+        # demo --out is a folder, made with its parents: an existing or a missing one is right
+        if kind not in ("existing folder", "missing folder"):
             yield "output", f"demo --out ({kind})", lambda a=argv: _run_cli(a, guard_work=True)
 
         def save(kind=kind, make=make):
