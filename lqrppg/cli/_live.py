@@ -85,7 +85,10 @@ def _line(u) -> str:
         text = f"{u.time_s:7.1f} s  no reliable heart rate ({u.reason})"
     if np.isfinite(u.respiration_bpm):
         text += f"  respiration {u.respiration_bpm:.1f}/min"
-    return text + f"  [{1000 * u.latency_s:.0f} ms]"
+    text += f"  [{1000 * u.latency_s:.0f} ms]"
+    if u.behind_s > 0.5:  # the computing does not keep up with the frame rate: said
+        text += f"  (reading {u.behind_s:.1f} s behind real time)"
+    return text
 
 
 def _summary(updates, out, json_lines: bool) -> None:
@@ -98,6 +101,7 @@ def _summary(updates, out, json_lines: bool) -> None:
         "median_hr_bpm": float(np.median(hrs[given])) if given.any() else None,
         "median_latency_ms": float(1000 * np.median(latency)) if len(updates) else None,
         "frames": updates[-1].frames if updates else 0,
+        "max_behind_s": max((u.behind_s for u in updates), default=0.0),
     }
     if json_lines:
         print(json.dumps({"summary": summary}), file=out, flush=True)
@@ -106,7 +110,8 @@ def _summary(updates, out, json_lines: bool) -> None:
     lat = "-" if summary["median_latency_ms"] is None else f"{summary['median_latency_ms']:.0f} ms"
     print(
         f"summary: {summary['updates']} updates, {summary['with_hr']} with a reliable heart "
-        f"rate; median HR {hr}; median computing latency {lat}; {summary['frames']} frames",
+        f"rate; median HR {hr}; median computing latency {lat}; {summary['frames']} frames, "
+        f"at most {summary['max_behind_s']:.2f} s behind real time (no frame dropped)",
         file=out,
         flush=True,
     )

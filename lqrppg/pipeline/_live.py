@@ -45,6 +45,11 @@ class LiveUpdate:
         seconds earlier.
     frames : int
         Frames read so far.
+    behind_s : float
+        With ``realtime`` (a paced file source): how late the newest frame was read against
+        its due time (frame index / fps after the start). It grows when the computing cannot
+        keep up with the frame rate; no frame is dropped, so the updates fall behind instead
+        (and say so). 0 otherwise.
     """
 
     time_s: float
@@ -56,6 +61,7 @@ class LiveUpdate:
     face: bool
     latency_s: float
     frames: int
+    behind_s: float = 0.0
 
     def to_dict(self) -> dict:
         """The update as JSON-ready values (NaN as None)."""
@@ -65,19 +71,26 @@ class LiveUpdate:
         }
 
 
-def _frames(cap, fps: float, realtime: bool, clock) -> Iterator[tuple[np.ndarray, float]]:
-    """BGR frames of an open capture with their arrival times, paced at ``fps`` if asked."""
+def _frames(cap, fps: float, realtime: bool, clock) -> Iterator[tuple[np.ndarray, float, float]]:
+    """BGR frames of an open capture, their arrival times and how late they were read.
+
+    Paced at ``fps`` if asked (a file source: no frame before its time); the lateness is
+    the arrival time minus the frame's due time (0 without pacing).
+    """
     start = clock()
     k = 0
     while True:
         ok, frame = cap.read()
         if not ok:
             return
-        if realtime:  # a file source: no frame before its time
-            wait = start + k / fps - clock()
+        late = 0.0
+        if realtime:
+            due = start + k / fps
+            wait = due - clock()
             if wait > 0:
                 time.sleep(wait)
-        yield frame, clock()
+            late = max(0.0, clock() - due)
+        yield frame, clock(), late
         k += 1
 
 
@@ -183,15 +196,18 @@ def live_updates(
         crop = StreamCrop(box="chunk" if face else "frame", size="mean")._run(rate, n_window)
         trace: deque = deque(maxlen=n_keep)
         key = None
-        for t, (frame, arrived) in enumerate(_frames(cap, rate, realtime and not camera, clock)):
+        paced = realtime and not camera
+        for t, (frame, arrived, late) in enumerate(_frames(cap, rate, paced, clock)):
             crop.observe(t, frame)
             if key is None or (face and t % crop.every == 0):
                 key = crop.chunk_key(t)
             trace.append(crop.reduce(frame, key))
             done = max_seconds is not None and (t + 1) >= max_seconds * rate
             if (t + 1) % step == 0 and len(trace) >= n_window:
-                yield _update(estimator, trace, n_window, rate, band_hz, min_snr, key, face,
-                              t, arrived, clock, respiration_rate)  # fmt: skip
+                update = _update(estimator, trace, n_window, rate, band_hz, min_snr, key,
+                                 face, t, arrived, clock, respiration_rate)  # fmt: skip
+                update.behind_s = late
+                yield update
             if done:
                 return
     finally:

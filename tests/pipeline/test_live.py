@@ -123,3 +123,26 @@ def test_command_bad_source_exits_2(tmp_path, capsys):
     assert main(["live", "--source", str(tmp_path / "missing.mkv")]) == 2
     assert "video file not found" in capsys.readouterr().err
     assert main(["live", "--camera", "0", "--realtime"]) == 2
+
+
+def test_paced_file_gives_predicts_window_hr_and_the_first_estimate_in_time(face_file, monkeypatch):
+    """Issue 14: a file paced in real time (fake clock) gives the HR of `predict_video`'s
+    window ending at the same frame within 1 bpm; the first estimate comes within window
+    + 1 s of the start."""
+    import lqrppg.pipeline._live as live
+    from lqrppg.pipeline import predict_video
+
+    now = [0.0]
+    monkeypatch.setattr(live.time, "sleep", lambda s: now.__setitem__(0, now[0] + s))
+    path, _ = face_file
+    arrivals = []
+    for update in live_updates(path, realtime=True, clock=lambda: now[0]):
+        arrivals.append((now[0], update))
+    assert arrivals[0][0] <= 10.0 + 1.0
+    assert all(u.behind_s == 0.0 for _, u in arrivals)  # the fake computing takes no time
+    windows = predict_video(path, method="pos", window=10, step=1, progress=False).windows
+    by_end = dict(zip(windows["end_s"], windows["hr_bpm"], strict=True))
+    compared = [(u.hr_bpm, by_end[u.time_s]) for _, u in arrivals if u.time_s in by_end]
+    assert len(compared) >= 25
+    for got, want in compared:
+        assert abs(got - want) < 1.0, (got, want)
