@@ -173,7 +173,9 @@ class VideoResult:
         Why there is no heart rate (empty when there is one).
     windows : pandas.DataFrame
         One row per window: ``start_s``, ``end_s``, ``hr_bpm`` (NaN when not reliable),
-        ``snr_db``, ``confidence``.
+        ``snr_db``, ``confidence``, and in windows with a reliable HR ``mean_nn_ms`` (from
+        the window's normal beats, where there are enough) and ``respiration_bpm``
+        (windows of 30 s or more, where the modulations agree); NaN elsewhere.
     waveform, filtered, timestamps : ndarray of shape (n_frames,)
         The pulse as predicted (NaN frames interpolated), detrended and band-passed, and the
         time of each frame in seconds.
@@ -299,6 +301,8 @@ class VideoResult:
                 "hr_bpm": arr(win["hr_bpm"]),
                 "snr_db": arr(win["snr_db"]),
                 "confidence": list(win["confidence"]),
+                "mean_nn_ms": arr(win["mean_nn_ms"]),
+                "respiration_bpm": arr(win["respiration_bpm"]),
             }
         )
 
@@ -495,7 +499,7 @@ def predict_video(
     >>> result = predict_video(path, method="pos", progress=False)
     >>> bool(abs(result.hr - data.hr[0].mean()) < 3), result.confidence
     (True, 'high')
-    >>> result.windows.columns.tolist()
+    >>> result.windows.columns.tolist()[:5]
     ['start_s', 'end_s', 'hr_bpm', 'snr_db', 'confidence']
     >>> tmp.cleanup()
     """
@@ -717,6 +721,7 @@ def _predict(source, name, rate, n_declared, method, model, window, step, face, 
         if reason:  # no face or no waveform: nothing is given
             hr = float("nan")
             table["hr_bpm"] = np.nan
+            table["confidence"] = "none"
         elif not np.isfinite(hr):
             if np.isfinite(quality.hr):
                 reason = (
@@ -725,6 +730,7 @@ def _predict(source, name, rate, n_declared, method, model, window, step, face, 
                 )
             else:
                 reason = str(quality.reason) or "no spectral peak in the band"
+        _window_physiology(wave, rate, table)
     messages = []
     for w in caught:
         messages.append(str(w.message))
@@ -787,6 +793,35 @@ _HRV_NOT_GIVEN = (
     "statistics that passed lqrppg.signal.hrv's checks on the shipped model's waveforms were "
     "off by 18.6 ms (SDNN) and 36.4 ms (RMSSD) on average (docs/benchmarks/hrv.md)"
 )
+
+
+def _window_physiology(wave: np.ndarray, fs: float, table) -> None:
+    """Add ``mean_nn_ms`` and ``respiration_bpm`` to the window table, in place.
+
+    Only windows with a reliable heart rate get them, from their own segment of the
+    waveform: the mean NN interval where :func:`lqrppg.signal.hrv` gives one (at least 10
+    intervals, at most 20 % flagged), the respiration rate where the window is at least
+    30 s long and :func:`lqrppg.signal.respiration_rate` gives one; NaN elsewhere (the
+    whole-video ``physiology`` says why for the video).
+    """
+    from lqrppg.signal import detect_beats, hrv, respiration_rate
+
+    mean_nn = np.full(len(table), np.nan)
+    breathing = np.full(len(table), np.nan)
+    for i, (start, end, hr) in enumerate(
+        zip(table["start_s"], table["end_s"], table["hr_bpm"], strict=True)
+    ):
+        if not np.isfinite(hr):
+            continue
+        segment = wave[round(start * fs) : round(end * fs)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # NaN where not given
+            beats = detect_beats(segment, fs)
+            mean_nn[i] = hrv(beats).mean_nn
+            if end - start >= 30.0:
+                breathing[i] = respiration_rate(segment, fs, beats=beats).value
+    table["mean_nn_ms"] = mean_nn
+    table["respiration_bpm"] = breathing
 
 
 def _physiology(wave: np.ndarray, fs: float, reason: str) -> dict:

@@ -49,7 +49,8 @@ def _whole_hr(out: str) -> float:
 
 
 def _table(out: str) -> list[list[str]]:
-    lines = out.split("start_s  end_s  hr_bpm  snr_db confidence\n", 1)[1].splitlines()
+    header = re.search(r"start_s\s+end_s\s+hr_bpm\s+snr_db\s+confidence.*\n", out)
+    lines = out[header.end() :].splitlines()
     rows = []
     for line in lines:
         if not re.match(r"\s+\d", line):

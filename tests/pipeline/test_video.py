@@ -16,6 +16,8 @@ from lqrppg.datasets import make_synthetic_rppg
 from lqrppg.pipeline import VideoResult
 from lqrppg.video import write_video
 
+COLUMNS = ["start_s", "end_s", "hr_bpm", "snr_db", "confidence", "mean_nn_ms", "respiration_bpm"]
+
 
 def _synthetic(seed: int, duration: float, size=(120, 160)):
     data = make_synthetic_rppg(
@@ -59,8 +61,8 @@ def test_hr_of_a_640x480_file(video_640, method):
     assert result.n_frames == 360 and result.fps == 30.0
     assert result.waveform.shape == result.filtered.shape == result.timestamps.shape == (360,)
     # one 10 s window tiles 12 s once; its columns and types as documented
-    assert list(result.windows.columns) == ["start_s", "end_s", "hr_bpm", "snr_db", "confidence"]
-    assert result.windows.shape == (1, 5)
+    assert list(result.windows.columns) == COLUMNS
+    assert result.windows.shape == (1, 7)
     assert result.windows.loc[0, "end_s"] - result.windows.loc[0, "start_s"] == 10.0
     # the face was found at every detection instant (once per second) and is the only one
     assert result.faces["detection_frames"] == list(range(0, 360, 30))
@@ -104,7 +106,7 @@ def test_windows_csv(small_video, tmp_path):
     assert main(["predict", path, "--method", "pos", "--window", "4", "--windows", str(table),
                  "--quiet"]) == 0  # fmt: skip
     rows = pd.read_csv(table)
-    assert list(rows.columns) == ["start_s", "end_s", "hr_bpm", "snr_db", "confidence"]
+    assert list(rows.columns) == COLUMNS
     assert len(rows) == 3
 
 
@@ -128,6 +130,7 @@ def test_no_face_gives_no_number_and_says_why(tmp_path):
     assert not result.reliable and np.isnan(result.hr) and result.confidence == "none"
     assert result.reason.startswith("no face found in any of the")
     assert result.windows["hr_bpm"].isna().all()
+    assert (result.windows["confidence"] == "none").all()
 
 
 @pytest.mark.parametrize(
@@ -293,3 +296,24 @@ def test_a_cut_video_is_reported_with_the_seconds_missing(small_video, tmp_path,
     err = capsys.readouterr().err
     assert f"the last {missing / 30:.1f} s ({missing} frames) are missing" in err
     assert "Traceback" not in err
+
+
+def test_window_physiology_only_where_the_window_hr_is_reliable():
+    data = make_synthetic_rppg(
+        n_subjects=1, duration=40, frame_size=(64, 64), label_noise="none", random_state=0
+    )
+    result = predict_frames(data.videos[0], data.fs, method="pos", window=10)
+    assert np.isfinite(result.windows["hr_bpm"]).sum() >= 3  # the face is found
+    table = result.windows
+    unreliable = ~np.isfinite(table["hr_bpm"])
+    assert table.loc[unreliable, ["mean_nn_ms", "respiration_bpm"]].isna().all().all()
+    assert table["respiration_bpm"].isna().all()  # 10 s windows: too short for breathing
+    given = np.isfinite(table["mean_nn_ms"])
+    for start, end, nn in zip(table["start_s"][given], table["end_s"][given],
+                              table["mean_nn_ms"][given], strict=True):  # fmt: skip
+        truth = data.hr_instantaneous[0, int(start * 30) : int(end * 30)].mean()
+        assert abs(60000 / nn - truth) < 3.0, (start, nn, truth)
+    long = predict_frames(data.videos[0], data.fs, method="pos", window=40)
+    value = long.windows["respiration_bpm"].iloc[0]
+    if np.isfinite(value):
+        assert abs(value - 60 * data.breathing_rate[0]) < 3.0
