@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from _common import REPO, log, write_results
+from _common import REPO, log, pyplot, save_figure, write_results
 from torch.utils.flop_counter import FlopCounterMode
 
 from lqrppg.baselines import POS
@@ -185,9 +185,37 @@ def main() -> None:
             ),
             ("Networks", table),
             ("Ratios within this run", ratios),
+            ("Figure", _figure(speed)),
         ],
     )
     print(f"written: {path}")
+
+
+def _figure(speed: pd.DataFrame) -> str:
+    """Frames/s (best) of every network at both sizes and thread counts, log scale."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(SIZES), figsize=(9, 3.6), sharey=True)
+    for ax, size in zip(axes, SIZES, strict=True):
+        part = speed[speed["input"] == f"{size}x{size}"]
+        table = part.pivot_table(
+            index="network", columns="threads", values="frames/s (best)", sort=False
+        )
+        x = np.arange(len(table))
+        width = 0.8 / len(table.columns)
+        for k, threads in enumerate(table.columns):
+            ax.bar(x + k * width, table[threads], width, label=f"{threads} thread(s)")
+        ax.set_xticks(x + width * (len(table.columns) - 1) / 2)
+        short = {n: n.split(" (")[0].replace("LQ-rPPG ", "") for n in table.index}
+        ax.set_xticklabels([short[n].replace(" ", "\n", 1) for n in table.index], fontsize=8)
+        ax.set_yscale("log")
+        ax.set_title(f"{size} x {size} input, 160-frame clips")
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("frames/s (best of the repeats)")
+    axes[0].legend()
+    fig.tight_layout()
+    return save_figure(
+        fig, "complexity", "CPU inference frames/s per network, input size and thread count"
+    )
 
 
 if __name__ == "__main__":
