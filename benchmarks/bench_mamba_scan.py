@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from _common import REPO, log, write_results
+from _common import REPO, log, pyplot, save_figure, write_results
 
 from lqrppg.nn import BiMambaBlock, auto_chunk_size, selective_scan, selective_scan_reference
 
@@ -211,9 +211,37 @@ def main() -> None:
                 "BiMambaBlock(64, d_state=48), (16, 160, 64), forward+backward",
                 f"best {blk_best:.1f} ms, median {blk_med:.1f} ms",
             ),
+            ("Figure", _figure(table)),
         ],
     )
     print(f"written: {path}")
+
+
+def _figure(table: pd.DataFrame) -> str:
+    """Speed-up over the step loop per shape: the default 'auto' chunks and the baseline."""
+    plt = pyplot()
+    shapes = list(dict.fromkeys(table.index.get_level_values(0)))
+    scans = [s for s in dict.fromkeys(table.index.get_level_values(1)) if "reference" not in s]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), sharey=True)
+    for ax, column in zip(axes, ("forward vs reference", "fwd+bwd vs reference"), strict=True):
+        x = np.arange(len(shapes))
+        width = 0.8 / len(scans)
+        for k, scan in enumerate(scans):
+            values = [table.loc[(shape, scan), column] for shape in shapes]
+            ax.bar(x + k * width, values, width, label=scan)
+        ax.axhline(1.0, color="k", lw=1, ls="--")
+        ax.set_xticks(x + width * (len(scans) - 1) / 2)
+        short = [s.replace(" block", "").replace("quantizer encoder", "quant.")
+                 .replace(", batch ", "\nb") for s in shapes]  # fmt: skip
+        ax.set_xticklabels(short, fontsize=7.5)
+        ax.set_title(column.replace(" vs reference", ": speed-up over the step loop"))
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("times as fast as the step loop")
+    axes[1].legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return save_figure(
+        fig, "mamba_scan", "Selective scan variants: speed-up over the step-by-step reference"
+    )
 
 
 if __name__ == "__main__":
