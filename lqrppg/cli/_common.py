@@ -5,8 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
-
 __all__ = [
     "DATASETS",
     "METHOD_NAMES",
@@ -69,21 +67,16 @@ def check_output(path, option: str, *, overwrite: bool = True) -> Path | None:
 
 
 def check_band_bpm(band, fps: float) -> tuple[float, float]:
-    """A heart-rate band given in beats per minute -> (low, high) in Hz, checked."""
-    low, high = (float(b) for b in band)
-    if not (np.isfinite(low) and np.isfinite(high) and 0 < low < high):
-        raise InputError(f"--band needs 0 < LOW < HIGH in beats per minute; got {low:g} {high:g}")
-    if high <= 10:
-        raise InputError(
-            f"--band is in beats per minute (e.g. 40 180); got {low:g} {high:g}, which look "
-            f"like Hz: did you mean {60 * low:g} {60 * high:g}?"
-        )
-    if high / 60.0 >= fps / 2:
-        raise InputError(
-            f"--band upper edge {high:g} bpm is at or above the Nyquist rate of this video "
-            f"({30 * fps:g} bpm at {fps:g} fps)"
-        )
-    return low / 60.0, high / 60.0
+    """A heart-rate band given in beats per minute -> (low, high) in Hz, checked.
+
+    :func:`lqrppg.pipeline.check_band_bpm` with the option's name in its messages.
+    """
+    from ..pipeline._video import check_band_bpm as check
+
+    try:
+        return check(band, fps, name="--band")
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 def load_dataset(name: str, path, subjects=None):
