@@ -9,8 +9,10 @@ whole recording: the last clip ends on the last frame (``remainder="last"``), so
 left out. Recordings are processed a few at a time (``--n-jobs`` of them in parallel), so
 memory is bounded by a few recordings, not by the dataset.
 
-- The model predicts each clip; the clip waveforms are joined by a Hann-weighted
-  overlap-add (:func:`lqrppg.video.overlap_add`) into one waveform per recording.
+- The model predicts the whole cropped recording with
+  :func:`lqrppg.pipeline.predict_recording` (the same routine as ``lqrppg predict``: clips of
+  the model's length, the last one ending on the last frame, joined by a Hann-weighted
+  overlap-add).
 - The unsupervised methods (POS, CHROM, ...) run on the mean RGB trace of the whole
   recording (the face crop averaged per frame, the clips joined), as rPPG-Toolbox evaluates
   them: one pass over the video, not one per clip.
@@ -65,6 +67,20 @@ def _err(message: str) -> None:
 
 def _warn(message: str) -> None:
     print_warning("evaluate", message)
+
+
+def _join_clips(clips: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
+    """The ``n`` frames that the clips (covering them, starting at ``starts``) were cut from."""
+    if (
+        starts[0] != 0
+        or starts[-1] + clips.shape[1] != n
+        or np.any(np.diff(starts) > clips.shape[1])
+    ):
+        raise RuntimeError(f"the clips (starts {starts.tolist()}) do not cover {n} frames")
+    out = np.empty((n, *clips.shape[2:]), dtype=clips.dtype)
+    for clip, start in zip(clips, starts, strict=True):
+        out[start : start + clips.shape[1]] = clip
+    return out
 
 
 def _segments(n: int, fs: float, window: float | None, step: float | None):
@@ -237,8 +253,9 @@ def _run(
 ) -> int:  # fmt: skip
     import pandas as pd
 
+    from ..baselines import spatial_mean
     from ..datasets import preprocess_dataset
-    from ..video import overlap_add
+    from ..pipeline import predict_recording
     from ._predict import METHODS, _load_model
     from ._train import print_preprocessing
 
@@ -308,23 +325,21 @@ def _run(
                 continue
             n, fs = int(rec.n_frames), float(rec.fps)
             starts = prep.clip_index["start"].to_numpy()[sel]
-            ppg = overlap_add(prep.y[sel], starts, n)
+            # The clips cover the recording (remainder="last"): put the cropped recording,
+            # its PPG and the dataset's HR back together, frame for frame.
+            frames = _join_clips(prep.X[sel], starts, n)
+            ppg = _join_clips(prep.y[sel], starts, n)
             device = (
-                overlap_add(prep.hr[sel], starts, n) if np.isfinite(prep.hr[sel]).any() else None
+                _join_clips(prep.hr[sel], starts, n) if np.isfinite(prep.hr[sel]).any() else None
             )
             waves = {}
             traces = None
             for m, name in zip(methods, names, strict=True):
                 if m == "lqrppg":
-                    waves[name] = overlap_add(est.predict(prep.X[sel]), starts, n)
+                    waves[name] = predict_recording(est, frames)
                     continue
                 if traces is None:
-                    from ..baselines import spatial_mean
-
-                    clip_traces = spatial_mean(prep.X[sel])
-                    traces = np.stack(
-                        [overlap_add(clip_traces[..., c], starts, n) for c in range(3)], -1
-                    )
+                    traces = spatial_mean(frames[None])[0]
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # a NaN waveform is counted as declined
                     waves[name] = METHODS[m](fs=fs, band=band_hz).predict(traces[None])[0]

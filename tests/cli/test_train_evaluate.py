@@ -329,3 +329,16 @@ def test_train_under_torchrun_trains_the_one_process_model(ubfc, tmp_path):
     assert two.history_[0]["train_loss"] == pytest.approx(one.history_[0]["train_loss"], rel=1e-6)
     for a, b in zip(one.codebooks_, two.codebooks_, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("n", [160, 161, 360, 479])
+def test_evaluate_joins_clips_back_into_the_recording(n):
+    """evaluate hands predict_recording the recording its clips (remainder="last") came from."""
+    from lqrppg.cli._evaluate import _join_clips
+    from lqrppg.video import cut_clips
+
+    frames = np.random.default_rng(n).integers(0, 256, (n, 4, 4, 3), dtype=np.uint8)
+    plan = cut_clips(frames, 160, remainder="last")
+    np.testing.assert_array_equal(_join_clips(plan.clips, plan.starts, n), frames)
+    with pytest.raises(RuntimeError, match="do not cover"):
+        _join_clips(plan.clips, plan.starts, n + 1)  # a frame after the last clip
