@@ -665,6 +665,51 @@ def counts(rows: list[dict]) -> dict[str, dict[str, int]]:
     return table
 
 
+def _tree_commit(src) -> str:
+    """The short commit of a source tree, or "unknown" outside git."""
+    run = subprocess.run(
+        ["git", "-C", str(src), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return run.stdout.strip() or "unknown"
+
+
+def draw(ca: dict, cb: dict | None) -> str:
+    """Horizontal stacked bars: per category (and tree), the cases by outcome."""
+    import numpy as np
+    from _common import FIGURE_WIDTH, pyplot, save_figure
+
+    plt = pyplot()
+    colours = {"clear error": "#2a9d4b", "traceback": "#d62728", "silent": "#ff9f1c"}
+    bars = []  # (label, counts)
+    for cat, label in CATEGORIES.items():
+        short = label.split(" (")[0]
+        if cb:
+            bars.append((f"{short}: before", cb[cat]))
+        bars.append((f"{short}: this tree" if cb else short, ca[cat]))
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 0.45 * len(bars) + 1.2), layout="constrained")
+    y = np.arange(len(bars))[::-1]
+    left = np.zeros(len(bars))
+    for outcome in OUTCOMES:
+        if outcome not in colours:
+            continue
+        width = np.array([c[outcome] for _, c in bars], dtype=float)
+        ax.barh(y, width, left=left, color=colours[outcome], label=outcome)
+        for yi, li, wi in zip(y, left, width, strict=True):
+            if wi:
+                ax.text(li + wi / 2, yi, f"{wi:.0f}", ha="center", va="center", fontsize=8)
+        left += width
+    ax.set_yticks(y, [b for b, _ in bars])
+    ax.set_xlabel("cases tried")
+    fig.legend(loc="outside upper center", ncols=3)
+    ax.grid(axis="x", alpha=0.3)
+    caption = (
+        "Outcome of every bad-input case per category"
+        + (", before (--reference-src) and in this tree" if cb else "")
+        + ": clear error, traceback, or silence."
+    )
+    return save_figure(fig, "bad_input", caption)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference-src", metavar="DIR", help="another lqrppg source tree")
@@ -744,7 +789,14 @@ def main() -> None:
             "so an oversized model that is built fails with a RuntimeError instead of "
             "allocating 80 GB.",
         ),
-        ("Counts (before: --reference-src, after: this tree)" if cb else "Counts", table),
+        (
+            f"Counts (before: --reference-src, commit {_tree_commit(args.reference_src)}; "
+            "after: this tree)"
+            if cb
+            else "Counts",
+            table,
+        ),
+        ("Figure", draw(ca, cb)),
     ]
     if cb:
         sections.append(
