@@ -25,14 +25,15 @@ import numpy as np
 import pandas as pd
 from _common import FIGURE_WIDTH, pyplot, save_figure, write_results
 
-from lqrppg.baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS
+from lqrppg._methods import BASELINES, baseline_class
+from lqrppg.baselines import POS
 from lqrppg.datasets import make_synthetic_rppg
 from lqrppg.exceptions import EstimationWarning
 from lqrppg.metrics import evaluate_hr
 from lqrppg.plotting import plot_bland_altman
 from lqrppg.signal import HR_BAND, estimate_hr, filter_pulse, snr
 
-METHODS = (GREEN, CHROM, POS, LGI, PBV, ICA, OMIT)
+METHODS = tuple(baseline_class(name) for name in BASELINES if name != "auto")  # registry
 BANDS = {
     "40-180 bpm (default)": HR_BAND,
     "0.75-2.5 Hz": (0.75, 2.5),

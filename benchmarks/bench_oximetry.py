@@ -37,12 +37,12 @@ import numpy as np
 import pandas as pd
 from _common import FIGURE_WIDTH, pyplot, save_figure, shared_data_dir, write_results
 
-from lqrppg.baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS, Auto
+from lqrppg._methods import BASELINES, baseline_class
 from lqrppg.datasets import load_oximetry_phone_cam
 from lqrppg.exceptions import EstimationWarning
 from lqrppg.plotting import plot_bland_altman
 
-METHODS = (GREEN, CHROM, POS, LGI, PBV, ICA, OMIT, Auto)
+METHODS = tuple(baseline_class(name) for name in BASELINES)  # the package's registry
 OFF = 0.25  # relative error counted as a gross error
 
 

@@ -50,13 +50,13 @@ import numpy as np
 import pandas as pd
 from _common import RESULTS, log, shared_data_dir, write_results
 
-from lqrppg.baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS, Auto
+from lqrppg._methods import BASELINES, baseline_class
 from lqrppg.exceptions import EstimationWarning
 from lqrppg.pipeline import predict_recording
 from lqrppg.signal import HR_BAND, MIN_SNR, estimate_hr
 from lqrppg.video import Resizer, iter_video_chunks, resample_frames
 
-METHODS = (GREEN, CHROM, POS, LGI, PBV, ICA, OMIT, Auto)
+METHODS = tuple(baseline_class(name) for name in BASELINES)  # the package's registry
 MODEL = "LQ-rPPG (shipped)"
 CONSTANT = 75.0
 MODEL_SIZE = (32, 32)

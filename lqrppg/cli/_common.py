@@ -1,19 +1,40 @@
-"""What the commands share: input errors, messages, output paths, bands and datasets."""
+"""What the commands share: their common options, input errors, messages, output paths,
+bands, models and datasets.
+
+Each command's module (``_demo``, ``_predict``, ...) declares its own parser with
+``add_parser(subparsers)`` and runs with ``run(args)``; the options several commands take are
+declared once here (``add_*``). This module and the command modules import nothing heavy at
+the top, so that building the parser (``lqrppg --help``) stays fast.
+"""
 
 from __future__ import annotations
 
+import argparse
+import math
 import sys
 from pathlib import Path
+
+from .._methods import BASELINES
 
 __all__ = [
     "DATASETS",
     "METHOD_NAMES",
     "InputError",
+    "add_band",
+    "add_dataset_options",
+    "add_face",
+    "add_min_snr",
+    "add_size",
     "check_band_bpm",
+    "check_min_snr",
     "check_output",
+    "check_seconds",
+    "command",
     "load_dataset",
+    "load_model",
     "parse_size",
     "print_error",
+    "print_preprocessing",
     "print_warning",
 ]
 
@@ -27,11 +48,85 @@ DATASETS = {
 
 
 #: Unsupervised methods by their command-line name (``lqrppg``, the model, comes on top).
-METHOD_NAMES = ("pos", "chrom", "green", "lgi", "pbv", "ica", "omit", "auto")
+METHOD_NAMES = tuple(BASELINES)
 
 
 class InputError(Exception):
     """A problem with the arguments or the input: message and exit code 2, no traceback."""
+
+
+def command(name: str, run):
+    """``run(args)`` as a command: an :class:`InputError` is one line on stderr and exit 2."""
+
+    def wrapped(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except InputError as exc:
+            print_error(name, str(exc))
+            return 2
+
+    wrapped.__name__ = wrapped.__qualname__ = f"run_{name.replace('-', '_')}"
+    wrapped.__doc__ = run.__doc__
+    return wrapped
+
+
+# -- options several commands take ----------------------------------------------------------
+def add_dataset_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the commands that read a dataset folder (train, evaluate)."""
+    parser.add_argument("--dataset", required=True, choices=list(DATASETS), help="layout")
+    parser.add_argument("--path", required=True, help="the dataset's root folder")
+    parser.add_argument("--subjects", nargs="+", metavar="ID", help="only these subjects")
+    parser.add_argument(
+        "--n-jobs", type=int, default=1, help="recordings preprocessed in parallel (1)"
+    )
+    parser.add_argument("--cache-dir", help="cache of preprocessed clips (none)")
+
+
+def add_band(parser: argparse.ArgumentParser) -> None:
+    """``--band LOW HIGH`` in bpm (checked with :func:`check_band_bpm`)."""
+    parser.add_argument(
+        "--band",
+        nargs=2,
+        type=float,
+        default=(40.0, 180.0),
+        metavar=("LOW", "HIGH"),
+        help="heart-rate band in bpm (40 180)",
+    )
+
+
+def add_min_snr(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--min-snr DB`` (None: :data:`lqrppg.signal.MIN_SNR`; see :func:`check_min_snr`)."""
+    parser.add_argument("--min-snr", type=float, default=None, metavar="DB", help=help)
+
+
+def add_face(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--face`` / ``--no-face`` (default: crop the face)."""
+    parser.add_argument("--face", action=argparse.BooleanOptionalAction, default=True, help=help)
+
+
+def add_size(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--size N`` or ``--size H W`` (checked with :func:`parse_size`)."""
+    parser.add_argument("--size", nargs="+", type=int, default=[128], metavar="N", help=help)
+
+
+# -- checks of the values -------------------------------------------------------------------
+def check_seconds(**values: float | None) -> None:
+    """Each given value (option name with ``_`` for ``-``) is a positive number of seconds."""
+    for name, value in values.items():
+        if value is not None and not (math.isfinite(value) and value > 0):
+            option = "--" + name.replace("_", "-")
+            raise InputError(f"{option} must be a positive number of seconds; got {value:g}")
+
+
+def check_min_snr(min_snr: float | None, hint: str) -> float:
+    """``--min-snr``: :data:`lqrppg.signal.MIN_SNR` when not given; NaN is refused."""
+    if min_snr is None:
+        from ..signal import MIN_SNR
+
+        return float(MIN_SNR)
+    if math.isnan(min_snr):
+        raise InputError(f"--min-snr must be a number of dB ({hint})")
+    return float(min_snr)
 
 
 def print_error(command: str, message: str) -> None:
@@ -103,3 +198,52 @@ def parse_size(size) -> tuple[int, int]:
             f"for the model's stem); got {' '.join(str(v) for v in size)}"
         )
     return values[0], values[1]
+
+
+def load_model(path):
+    """A saved model (or the shipped weights when ``path`` is None), as input errors.
+
+    Returns (model, clip frames, (height, width), description).
+    """
+    from ..pipeline import load_model as load
+
+    try:
+        model, what = load(path)
+    except ImportError:
+        raise InputError(
+            "the lqrppg model is not available in this build (lqrppg.models.LQRPPGRegressor "
+            "cannot be imported); use --method pos or another unsupervised method"
+        ) from None
+    except (FileNotFoundError, ValueError) as exc:
+        if path is None:
+            raise InputError(
+                f"cannot load the pretrained LQ-rPPG weights: {exc}; pass --model PATH or "
+                "use --method pos"
+            ) from None
+        if isinstance(exc, FileNotFoundError):
+            raise InputError(str(exc)) from None
+        raise InputError(f"cannot load an lqrppg model from {str(path)!r}: {exc}") from None
+    except Exception as exc:  # any failure to load is a problem with the user's file
+        if path is None:
+            raise
+        raise InputError(f"cannot load an lqrppg model from {str(path)!r}: {exc}") from None
+    n_t, (height, width) = model.n_frames_, model.frame_shape_
+    return model, int(n_t), (int(height), int(width)), what
+
+
+def print_preprocessing(summary, command: str) -> None:
+    """Print the accounting of a :func:`preprocess_dataset` summary: made, skipped, why."""
+    n_rec = len(summary)
+    by_status = summary["status"].value_counts()
+    made = int(summary["n_clips_made"].sum())
+    skipped = int(summary["n_clips_skipped"].fillna(0).sum())
+    dropped = int(summary["n_frames_dropped"].fillna(0).sum())
+    print(
+        f"preprocessing: {n_rec} recordings ({int(by_status.get('ok', 0))} ok, "
+        f"{int(by_status.get('partial', 0))} partial, {int(by_status.get('skipped', 0))} "
+        f"skipped); {made} clips made, {skipped} skipped; {dropped} frames after the last "
+        f"clip of a recording left out; {int(summary['from_cache'].sum())} recordings read "
+        "from the cache"
+    )
+    for row in summary[summary["status"] != "ok"].itertuples():
+        print_warning(command, f"{row.recording}: {row.status}: {row.reason}")

@@ -38,6 +38,7 @@ Exit codes: 0 success; 1 no heart rate could be scored; 2 bad arguments or input
 
 from __future__ import annotations
 
+import argparse
 import math
 import time
 import warnings
@@ -45,24 +46,29 @@ import warnings
 import numpy as np
 
 from .._files import atomic_write
-from ..signal import MIN_SNR
 from ._common import (
+    METHOD_NAMES,
     InputError,
+    add_band,
+    add_dataset_options,
+    add_face,
+    add_min_snr,
+    add_size,
     check_band_bpm,
+    check_min_snr,
     check_output,
+    check_seconds,
+    command,
     load_dataset,
+    load_model,
     parse_size,
-    print_error,
+    print_preprocessing,
     print_warning,
 )
 
-__all__ = ["evaluate_recording", "run_evaluate"]
+__all__ = ["add_parser", "evaluate_recording", "run"]
 
 _DEFAULT_CHUNK = 160
-
-
-def _err(message: str) -> None:
-    print_error("evaluate", message)
 
 
 def _warn(message: str) -> None:
@@ -101,8 +107,8 @@ def evaluate_recording(
     band,
     segments,
     *,
+    min_snr: float,
     device_hr=None,
-    min_snr: float = MIN_SNR,
     reference: str = "ppg",
 ) -> list[dict]:
     """Score the waveforms of one recording against its reference HR, segment by segment.
@@ -119,10 +125,11 @@ def evaluate_recording(
         Heart-rate band in Hz.
     segments : list of (int, int)
         Frame spans ``[start, stop)`` to score.
+    min_snr : float
+        SNR (dB, around its own estimate) from which a prediction counts as estimated
+        (the command's default: :data:`lqrppg.signal.MIN_SNR`).
     device_hr : ndarray of shape (n_frames,), optional
         The dataset's own HR at the frames (NaN where unknown).
-    min_snr : float, default=MIN_SNR
-        SNR (dB, around its own estimate) from which a prediction counts as estimated.
     reference : {"ppg", "device"}, default="ppg"
         The reference: the contact PPG's HR (:func:`lqrppg.metrics.reference_hr`) or the
         dataset's own.
@@ -216,79 +223,105 @@ def _metrics_table(results, methods):
     return pd.DataFrame(table).reindex(columns=[*columns, "n_declined", "coverage_%", "MAE_all"])
 
 
-def run_evaluate(
-    dataset: str,
-    path,
-    *,
-    model=None,
-    methods=None,
-    subjects=None,
-    size=(128,),
-    face: bool = True,
-    window: float | None = None,
-    step: float | None = None,
-    band=(40.0, 180.0),
-    min_snr: float | None = None,
-    reference: str = "ppg",
-    n_jobs: int = 1,
-    cache_dir=None,
-    out=None,
-    verbose: int = 1,
-) -> int:
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """The ``evaluate`` command's parser, run by :func:`run`."""
+    evaluate = subparsers.add_parser(
+        "evaluate",
+        help="heart-rate metrics of a saved model and baselines on a video dataset",
+        description=(
+            "Crop, resize and cut every recording of a dataset into clips that cover it, "
+            "predict the pulse with a saved model (clips joined by overlap-add) and/or "
+            "unsupervised methods (on the whole recording's face trace), and compare the HR "
+            "of each recording (or --window) with the HR of its contact PPG: MAE, RMSE, "
+            "MAPE, Pearson r and SNR with standard errors over the estimates given (SNR >= "
+            "--min-snr), with the coverage and the error of all estimates. "
+            "Exit codes: 0 success, 1 nothing could be scored, 2 bad input or "
+            "an unusable output path, 3 internal error (one line naming the file that "
+            "holds the traceback)."
+        ),
+    )
+    add_dataset_options(evaluate)
+    evaluate.add_argument(
+        "--model",
+        metavar="PATH",
+        help="model saved by 'lqrppg train' for --method lqrppg (default: the pretrained weights)",
+    )
+    evaluate.add_argument(
+        "--method",
+        nargs="+",
+        choices=["lqrppg", *METHOD_NAMES],
+        default=["lqrppg"],
+        help="methods to score, one row each (default lqrppg: --model, else the shipped "
+        "pretrained weights)",
+    )
+    add_size(evaluate, "face-crop size without --model (128); with a model, the model's")
+    add_face(evaluate, "crop the face (box from each recording's first frame)")
+    evaluate.add_argument(
+        "--window",
+        type=float,
+        default=None,
+        metavar="S",
+        help="score windows of S seconds (default: one HR per recording)",
+    )
+    evaluate.add_argument(
+        "--step", type=float, default=None, metavar="S", help="window step (the window)"
+    )
+    add_band(evaluate)
+    add_min_snr(
+        evaluate,
+        "SNR in dB from which an estimate counts as given (default "
+        "lqrppg.signal.MIN_SNR); the others are declines, counted against the coverage",
+    )
+    evaluate.add_argument(
+        "--reference",
+        choices=["ppg", "device"],
+        default="ppg",
+        help="reference HR: the contact PPG's (ppg, default) or the dataset's own (device: "
+        "UBFC-rPPG ground_truth line 2, PURE pulse rate)",
+    )
+    evaluate.add_argument("--out", metavar="CSV", help="write the per-recording/window rows")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress lines")
+    evaluate.set_defaults(run=run)
+    return evaluate
+
+
+def _run(args: argparse.Namespace) -> int:
     """HR metrics of a saved model and/or unsupervised methods on a dataset; print them.
 
-    Parameters mirror the command-line options (``lqrppg evaluate --help``). Returns the
-    process exit code (0, 1 or 2, see the module notes).
+    Returns the process exit code (0, 1 or 2, see the module notes).
     """
-    try:
-        return _run(**{k: v for k, v in locals().items()})
-    except InputError as exc:
-        _err(str(exc))
-        return 2
-
-
-def _run(
-    dataset, path, model, methods, subjects, size, face, window, step, band, min_snr,
-    reference, n_jobs, cache_dir, out, verbose,
-) -> int:  # fmt: skip
     import pandas as pd
 
+    from .._methods import baseline_class
     from ..baselines import spatial_mean
     from ..datasets import preprocess_dataset
     from ..pipeline import predict_recording
-    from ._predict import METHODS, _load_model
-    from ._train import print_preprocessing
 
+    window, step, reference, n_jobs = args.window, args.step, args.reference, args.n_jobs
     t0 = time.perf_counter()
-    if methods is None:
-        methods = ["lqrppg"]
-    methods = list(dict.fromkeys(methods))
-    unknown = [m for m in methods if m != "lqrppg" and m not in METHODS]
+    methods = list(dict.fromkeys(args.method))
+    unknown = [m for m in methods if m != "lqrppg" and m not in METHOD_NAMES]
     if unknown:
-        raise InputError(f"unknown --method {unknown}; expected lqrppg or {sorted(METHODS)}")
-    if "lqrppg" not in methods and model is not None:
+        raise InputError(f"unknown --method {unknown}; expected lqrppg or {sorted(METHOD_NAMES)}")
+    if "lqrppg" not in methods and args.model is not None:
         raise InputError("--model is given but --method does not include lqrppg")
-    for name, value in (("--window", window), ("--step", step)):
-        if value is not None and not (np.isfinite(value) and value > 0):
-            raise InputError(f"{name} must be a positive number of seconds; got {value:g}")
+    check_seconds(window=window, step=step)
     if step is not None and window is None:
         raise InputError("--step needs --window (without it each recording is one segment)")
     if n_jobs == 0:
         raise InputError("--n-jobs must not be 0 (1: one process, -1: all cores)")
-    min_snr = MIN_SNR if min_snr is None else float(min_snr)
-    if np.isnan(min_snr):
-        raise InputError("--min-snr must be a number of dB (-inf: keep every estimate)")
+    min_snr = check_min_snr(args.min_snr, "-inf: keep every estimate")
     if reference not in ("ppg", "device"):
         raise InputError(f"--reference must be ppg or device; got {reference!r}")
-    out_path = check_output(out, "--out")
+    out_path = check_output(args.out, "--out")
 
     if "lqrppg" in methods:
-        est, chunk, hw, what = _load_model(model)  # None: the pretrained weights
+        est, chunk, hw, what = load_model(args.model)  # None: the pretrained weights
     else:
-        est, chunk, hw, what = None, _DEFAULT_CHUNK, parse_size(size), ""
-    data = load_dataset(dataset, path, subjects)
-    band_hz = check_band_bpm(band, float(data.fs))
-    names = [("LQ-rPPG" if m == "lqrppg" else METHODS[m].__name__) for m in methods]
+        est, chunk, hw, what = None, _DEFAULT_CHUNK, parse_size(args.size), ""
+    data = load_dataset(args.dataset, args.path, args.subjects)
+    band_hz = check_band_bpm(args.band, float(data.fs))
+    names = [("LQ-rPPG" if m == "lqrppg" else baseline_class(m).__name__) for m in methods]
     print(
         f"{data.name}: {len(data.recordings)} recordings of {len(data.subjects)} subjects "
         f"from {data.path}; methods {', '.join(names)}; clips of {chunk} frames at "
@@ -308,11 +341,11 @@ def _run(
                     part,
                     chunk_length=chunk,
                     remainder="last",
-                    face_cropper="default" if face else None,
+                    face_cropper="default" if args.face else None,
                     size=hw,
                     normalize=None,
                     label_normalize=None,
-                    cache_dir=cache_dir,
+                    cache_dir=args.cache_dir,
                     n_jobs=n_jobs,
                     progress=False,
                 )
@@ -342,7 +375,7 @@ def _run(
                     traces = spatial_mean(frames[None])[0]
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # a NaN waveform is counted as declined
-                    waves[name] = METHODS[m](fs=fs, band=band_hz).predict(traces[None])[0]
+                    waves[name] = baseline_class(m)(fs=fs, band=band_hz).predict(traces[None])[0]
             segs = _segments(n, fs, window, step)
             scored = evaluate_recording(
                 waves,
@@ -357,7 +390,7 @@ def _run(
             for row in scored:
                 row.update(recording=rec.recording, subject=rec.subject)
                 rows.append(row)
-        if verbose:
+        if not args.quiet:
             done = min(b + per_batch, len(recs))
             print(f"  {done}/{len(recs)} recordings ({time.perf_counter() - t0:.0f} s)")
 
@@ -410,3 +443,6 @@ def _run(
     print(table.to_string(index=False, na_rep="-", float_format="{:.2f}".format))
     print(f"done in {time.perf_counter() - t0:.1f} s")
     return 0 if (table["n"] > 0).any() else 1
+
+
+run = command("evaluate", _run)

@@ -13,23 +13,46 @@ not the authors' LQ-rPPG model, an unusable output path).
 
 from __future__ import annotations
 
+import argparse
 import warnings
 
-from ._common import InputError, check_output, print_error, print_warning
+from ._common import InputError, check_output, command, print_warning
 
-__all__ = ["run_import_model"]
-
-
-def run_import_model(directory, protocol: str, out, *, overwrite: bool = False) -> int:
-    """Import ``protocol`` from ``directory``, write ``out`` and its card; the exit code."""
-    try:
-        return _run(directory, protocol, out, overwrite)
-    except InputError as exc:
-        print_error("import-model", str(exc))
-        return 2
+__all__ = ["add_parser", "run"]
 
 
-def _run(directory, protocol, out, overwrite) -> int:
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """The ``import-model`` command's parser, run by :func:`run`."""
+    imp = subparsers.add_parser(
+        "import-model",
+        help="convert the LQ-rPPG authors' released checkpoints into an lqrppg model file",
+        description=(
+            "Load one protocol of the LQ-rPPG authors' released models (obtain their "
+            "repository yourself: its configs/ and PreTrainedModels/ folders), check every "
+            "tensor into lqrppg's port of their network, and save it for 'lqrppg predict "
+            "--model' and 'lqrppg evaluate --model', with a model card (OUT with suffix .md: "
+            "source, SHA-256 of each file, training data, terms). "
+            "Exit codes: 0 success, 2 bad input or "
+            "an unusable output path, 3 internal error (one line naming the file that "
+            "holds the traceback)."
+        ),
+    )
+    imp.add_argument("directory", help="the authors' repository folder")
+    imp.add_argument(
+        "--protocol",
+        required=True,
+        metavar="TRAIN_TEST",
+        help="which model, e.g. UBFC_UBFC, PURE_PURE, PURE_UBFC (see the folder's configs/)",
+    )
+    imp.add_argument("--out", required=True, metavar="MODEL", help="file to write (e.g. ubfc.pt)")
+    imp.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    imp.set_defaults(run=run)
+    return imp
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Import ``--protocol`` from the folder, write ``--out`` and its card; the exit code."""
+    directory, protocol, out, overwrite = args.directory, args.protocol, args.out, args.overwrite
     from ..exceptions import ModelFileError
     from ..models import authors_model_card, load_authors_checkpoint
 
@@ -63,3 +86,6 @@ def _run(directory, protocol, out, overwrite) -> int:
     print(f"model: {out_path.resolve()}")
     print(f"model card: {card_path.resolve()}")
     return 0
+
+
+run = command("import-model", _run)

@@ -10,46 +10,80 @@ source that cannot be opened.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
 import numpy as np
 
-from ._common import InputError, print_error
+from ._common import (
+    METHOD_NAMES,
+    InputError,
+    add_band,
+    add_face,
+    add_min_snr,
+    check_min_snr,
+    command,
+)
 
-__all__ = ["run_live"]
+__all__ = ["add_parser", "run"]
 
 
-def run_live(
-    *,
-    camera: int | None = None,
-    source: str | None = None,
-    realtime: bool = False,
-    method: str = "pos",
-    window: float = 10.0,
-    face: bool = True,
-    band=(40.0, 180.0),
-    min_snr: float | None = None,
-    fps: float | None = None,
-    max_seconds: float | None = None,
-    json_lines: bool = False,
-) -> int:
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """The ``live`` command's parser, run by :func:`run`."""
+    live = subparsers.add_parser(
+        "live",
+        help="heart rate every second from a camera or a file paced at its frame rate",
+        description=(
+            "Read frames as they come (a camera, or a file; --realtime paces it at its frame "
+            "rate), reduce each to the mean colour of the face crop, and print the heart rate "
+            "of the last --window seconds every second with its SNR and confidence (no number "
+            "below --min-snr or without a face), the respiration rate once 30 s of reliable "
+            "signal are in, and the computing latency. Ctrl-C (or the end of the file) prints "
+            "a summary. Exit codes: 0 a reliable heart rate was given, 1 none was, 2 bad input, "
+            "3 internal error (one line naming the file that holds the traceback)."
+        ),
+    )
+    where = live.add_mutually_exclusive_group(required=True)
+    where.add_argument("--camera", type=int, metavar="N", help="camera index (0: the first)")
+    where.add_argument("--source", metavar="FILE", help="a video file instead of a camera")
+    live.add_argument(
+        "--realtime", action="store_true", help="pace --source at its frame rate, as a camera"
+    )
+    live.add_argument(
+        "--method", choices=list(METHOD_NAMES), default="pos", help="unsupervised method (pos)"
+    )
+    live.add_argument(
+        "--window", type=float, default=10.0, metavar="S", help="seconds behind each HR (10)"
+    )
+    add_face(live, "crop the face (--no-face: the whole frame)")
+    add_band(live)
+    add_min_snr(live, "(0 dB)")
+    live.add_argument("--fps", type=float, default=None, help="frame rate, where none is given")
+    live.add_argument("--max-seconds", type=float, default=None, help="stop after this long")
+    live.add_argument(
+        "--json-lines", action="store_true", help="one JSON object per update on stdout"
+    )
+    live.set_defaults(run=run)
+    return live
+
+
+def _run(args: argparse.Namespace) -> int:
     """Run the live monitor; returns the exit code (see the module notes)."""
     from ..pipeline import live_updates
-    from ..signal import MIN_SNR
 
+    camera, source, window, json_lines = args.camera, args.source, args.window, args.json_lines
     if (camera is None) == (source is None):
-        print_error("live", "give one source: --camera N or --source FILE")
-        return 2
-    if realtime and source is None:
-        print_error("live", "--realtime paces a file source (--source); a camera is live")
-        return 2
+        raise InputError("give one source: --camera N or --source FILE")
+    if args.realtime and source is None:
+        raise InputError("--realtime paces a file source (--source); a camera is live")
+    min_snr = check_min_snr(args.min_snr, "-inf: every estimate")
     out = sys.stdout
     updates = []
     what = f"camera {camera}" if source is None else source
     if not json_lines:
         print(
-            f"lqrppg live: {what}, method {method.upper()}, {window:g} s windows, an update "
+            f"lqrppg live: {what}, method {args.method.upper()}, {window:g} s windows, an update "
             "every second (each describes the window ending then: centred "
             f"{window / 2:g} s earlier); Ctrl-C to stop",
             file=out,
@@ -58,8 +92,8 @@ def run_live(
     try:
         stream = live_updates(
             camera if source is None else source,
-            method=method, fps=fps, realtime=realtime, window=window, face=face, band=band,
-            min_snr=MIN_SNR if min_snr is None else float(min_snr), max_seconds=max_seconds,
+            method=args.method, fps=args.fps, realtime=args.realtime, window=window,
+            face=args.face, band=args.band, min_snr=min_snr, max_seconds=args.max_seconds,
         )  # fmt: skip
         for update in stream:
             updates.append(update)
@@ -68,9 +102,6 @@ def run_live(
             else:
                 print(_line(update), file=out, flush=True)
     except (FileNotFoundError, ValueError) as exc:
-        if not updates:
-            print_error("live", str(exc))
-            return 2
         raise InputError(str(exc)) from None
     except KeyboardInterrupt:
         pass
@@ -115,3 +146,6 @@ def _summary(updates, out, json_lines: bool) -> None:
         file=out,
         flush=True,
     )
+
+
+run = command("live", _run)

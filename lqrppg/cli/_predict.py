@@ -71,6 +71,7 @@ model not available) or an unusable output path; 3 an internal error.
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 from pathlib import Path
@@ -78,21 +79,24 @@ from pathlib import Path
 import numpy as np
 
 from .._files import atomic_write
-from ..pipeline import METHODS as METHOD_CHOICES
-from ..pipeline._video import _baseline
-from ..signal import CONFIDENCE_THRESHOLDS, MIN_SNR
+from .._methods import baseline_class
 from ._common import (
+    METHOD_NAMES,
     InputError,
+    add_band,
+    add_face,
+    add_min_snr,
     check_band_bpm,
+    check_min_snr,
     check_output,
+    check_seconds,
+    command,
+    load_model,
     print_error,
     print_warning,
 )
 
-__all__ = ["METHODS", "run_predict"]
-
-#: Unsupervised methods by their command-line name; "lqrppg" (the trained model) is extra.
-METHODS = {name: _baseline(name) for name in METHOD_CHOICES if name != "lqrppg"}
+__all__ = ["add_parser", "run"]
 
 _PLOT_SECONDS = 60.0
 
@@ -105,102 +109,126 @@ def _warn(message: str) -> None:
     print_warning("predict", message)
 
 
-def _load_model(path):
-    """A saved model (or the shipped weights when ``path`` is None), as input errors.
-
-    Returns (model, clip frames, (height, width), description).
-    """
-    from ..pipeline import load_model
-
-    try:
-        model, what = load_model(path)
-    except ImportError:
-        raise InputError(
-            "the lqrppg model is not available in this build (lqrppg.models.LQRPPGRegressor "
-            "cannot be imported); use --method pos or another unsupervised method"
-        ) from None
-    except (FileNotFoundError, ValueError) as exc:
-        if path is None:
-            raise InputError(
-                f"cannot load the pretrained LQ-rPPG weights: {exc}; pass --model PATH or "
-                "use --method pos"
-            ) from None
-        if isinstance(exc, FileNotFoundError):
-            raise InputError(str(exc)) from None
-        raise InputError(f"cannot load an lqrppg model from {str(path)!r}: {exc}") from None
-    except Exception as exc:  # any failure to load is a problem with the user's file
-        if path is None:
-            raise
-        raise InputError(f"cannot load an lqrppg model from {str(path)!r}: {exc}") from None
-    n_t, (height, width) = model.n_frames_, model.frame_shape_
-    return model, int(n_t), (int(height), int(width)), what
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """The ``predict`` command's parser, run by :func:`run`."""
+    predict = subparsers.add_parser(
+        "predict",
+        help="pulse waveform and heart rate of a video file",
+        description=(
+            "Read a video chunk by chunk (memory bounded by the chunk, not the video), crop "
+            "the face, extract the pulse with an unsupervised method or a trained LQ-rPPG "
+            "model, and print the heart rate of the whole video and of each window with an "
+            "SNR-based confidence (high >= 5 dB, medium >= --min-snr, low below: no reliable "
+            "heart rate). A video in which no face is found exits 1 unless --no-face is given. "
+            "Exit codes: 0 success, 1 no reliable heart rate (or no face), 2 bad input or "
+            "an unusable output path, 3 internal error (one line naming the file that "
+            "holds the traceback)."
+        ),
+    )
+    predict.add_argument("video", help="video file (any format OpenCV's FFmpeg reads)")
+    predict.add_argument(
+        "--method",
+        choices=[*METHOD_NAMES, "lqrppg"],
+        default="lqrppg",
+        help="pulse extraction (default lqrppg: the --model given, else the pretrained "
+        "weights shipped with the package)",
+    )
+    predict.add_argument(
+        "--model",
+        metavar="PATH",
+        help="saved LQRPPGRegressor for --method lqrppg (default: the shipped pretrained "
+        "weights, trained on synthetic videos; see the model card)",
+    )
+    predict.add_argument(
+        "--window", type=float, default=10.0, metavar="S", help="HR window in seconds (10)"
+    )
+    predict.add_argument(
+        "--step", type=float, default=None, metavar="S", help="HR window step (the window)"
+    )
+    predict.add_argument(
+        "--chunk",
+        type=float,
+        default=None,
+        metavar="S",
+        help="streaming chunk in seconds (30; at least one model clip)",
+    )
+    add_face(
+        predict,
+        "crop the face as frames are read (Haar cascade once per second on a 160-px "
+        "copy, one median box per chunk, the frame centre in chunks where none is found; no "
+        "face in any chunk: exit 1); --no-face averages the whole frame (e.g. a skin close-up)",
+    )
+    add_band(predict)
+    add_min_snr(
+        predict,
+        "SNR in dB below which a heart rate is not reliable and not given (default "
+        "lqrppg.signal.MIN_SNR; --min-snr=-inf gives every estimate)",
+    )
+    predict.add_argument(
+        "--fps", type=float, default=None, help="frame rate, where the container has none"
+    )
+    predict.add_argument(
+        "--face-index",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with several faces in view, follow the N-th from the left (0 the leftmost; "
+        "default: the largest)",
+    )
+    predict.add_argument("--out", metavar="CSV", help="write time_s, waveform, filtered")
+    predict.add_argument(
+        "--json",
+        metavar="PATH",
+        help="write the whole result as JSON (HR, SNR, confidence, windows, faces, "
+        "warnings, waveform); '-' prints it on stdout instead of the report",
+    )
+    predict.add_argument(
+        "--windows", metavar="CSV", help="write the per-window table (start, end, HR, SNR)"
+    )
+    predict.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="write a figure: first frame with the face box, waveform, spectrum, windowed HR",
+    )
+    predict.add_argument(
+        "--quiet", action="store_true", help="no progress bar on stderr while reading"
+    )
+    predict.set_defaults(run=run)
+    return predict
 
 
 # -- the command ------------------------------------------------------------------------------
-def run_predict(
-    video,
-    *,
-    method: str | None = None,
-    model: str | None = None,
-    window: float = 10.0,
-    step: float | None = None,
-    chunk: float | None = None,
-    face: bool = True,
-    face_index: int | None = None,
-    band=(40.0, 180.0),
-    min_snr: float | None = None,
-    fps: float | None = None,
-    out: str | None = None,
-    json_out: str | None = None,
-    windows: str | None = None,
-    plot: str | None = None,
-    progress: bool = True,
-) -> int:
+def _run(args: argparse.Namespace) -> int:
     """Pulse and heart rate of one video file; print them, write CSV, JSON and a figure.
 
-    Parameters mirror the command-line options (see ``lqrppg predict --help``); ``band`` is
-    in beats per minute. Returns the process exit code (0, 1 or 2, see the module notes).
+    Returns the process exit code (0, 1 or 2, see the module notes).
     """
-    try:
-        return _run(video, method, model, window, step, chunk, face, face_index, band,
-                    min_snr, fps, out, json_out, windows, plot, progress)  # fmt: skip
-    except InputError as exc:
-        _err(str(exc))
-        return 2
-
-
-def _run(video, method, model_path, window, step, chunk, face, face_index, band, min_snr,
-         fps, out, json_out, windows_out, plot, progress) -> int:  # fmt: skip
     from ..pipeline import predict_video
     from ..video import video_info
 
-    min_snr = MIN_SNR if min_snr is None else float(min_snr)
-    if np.isnan(min_snr):
-        raise InputError("--min-snr must be a number of dB (-inf: every estimate)")
-    if method is None:
-        method = "lqrppg"
-    if method != "lqrppg" and model_path is not None:
+    video, method, window, face_index = args.video, args.method, args.window, args.face_index
+    min_snr = check_min_snr(args.min_snr, "-inf: every estimate")
+    if method != "lqrppg" and args.model is not None:
         raise InputError(f"--model is only used with --method lqrppg, not --method {method}")
-    for name, value in (("--window", window), ("--step", step), ("--chunk", chunk)):
-        if value is not None and not (np.isfinite(value) and value > 0):
-            raise InputError(f"{name} must be a positive number of seconds; got {value:g}")
-    if fps is not None and not (np.isfinite(fps) and fps > 0):
-        raise InputError(f"--fps must be a positive number of frames per second; got {fps:g}")
+    check_seconds(window=window, step=args.step, chunk=args.chunk)
+    if args.fps is not None and not (np.isfinite(args.fps) and args.fps > 0):
+        raise InputError(f"--fps must be a positive number of frames per second; got {args.fps:g}")
     if face_index is not None and face_index < 0:
         raise InputError(f"--face-index must be 0 or more (0 the leftmost face); got {face_index}")
-    if face_index is not None and not face:
+    if face_index is not None and not args.face:
         raise InputError("--face-index needs face detection; it cannot go with --no-face")
+    json_out = args.json
     to_stdout = json_out == "-"
-    out_path = check_output(out, "--out")
+    out_path = check_output(args.out, "--out")
     json_path = None if to_stdout else check_output(json_out, "--json")
-    windows_path = check_output(windows_out, "--windows")
-    plot_path = check_output(plot, "--plot")
+    windows_path = check_output(args.windows, "--windows")
+    plot_path = check_output(args.plot, "--plot")
     report = sys.stderr if to_stdout else sys.stdout
     try:
-        info = video_info(video, fps=fps)
+        info = video_info(video, fps=args.fps)
     except (FileNotFoundError, ValueError) as exc:
         raise InputError(str(exc)) from None
-    check_band_bpm(band, info.fps)
+    check_band_bpm(args.band, info.fps)
     n_win = round(window * info.fps)
     if 0 < info.n_frames_declared < n_win:  # said before the video is read
         n = info.n_frames_declared
@@ -212,10 +240,10 @@ def _run(video, method, model_path, window, step, chunk, face, face_index, band,
         raise InputError(f"--window {window:g} s is only {n_win} frames; use a longer window")
 
     if method == "lqrppg":
-        fitted, n_t, size, what = _load_model(model_path)
+        fitted, n_t, size, what = load_model(args.model)
         name_long = f"LQ-rPPG, {what}, clips of {n_t} frames at {size[0]}x{size[1]}"
     else:
-        fitted, name_long = None, type(METHODS[method](fs=info.fps)).__name__
+        fitted, name_long = None, baseline_class(method).__name__
     n = info.n_frames_declared
     length = f"{n} frames ({n / info.fps:.1f} s)" if n > 0 else "frame count unknown"
     print(
@@ -229,9 +257,9 @@ def _run(video, method, model_path, window, step, chunk, face, face_index, band,
         warnings.simplefilter("ignore")  # reported from result.warnings below
         try:
             result = predict_video(
-                video, method=method, model=fitted, window=window, step=step, face=face,
-                face_index=face_index, band=band, min_snr=min_snr, fps=fps, chunk=chunk,
-                progress=progress,
+                video, method=method, model=fitted, window=window, step=args.step,
+                face=args.face, face_index=face_index, band=args.band, min_snr=min_snr,
+                fps=args.fps, chunk=args.chunk, progress=not args.quiet,
             )  # fmt: skip
         except (FileNotFoundError, ValueError) as exc:
             raise InputError(str(exc)) from None
@@ -287,6 +315,8 @@ def _report(result, stream) -> None:
     else:
         print(f"\nheart rate (whole video): no estimate ({result.reason})", file=stream)
     _print_physiology(result, stream)
+    from ..signal import CONFIDENCE_THRESHOLDS
+
     thresholds = ", ".join(f"{label} >= {low:g} dB" for low, label in CONFIDENCE_THRESHOLDS)
     print(
         f"\nper-window heart rate ({s['window']:g} s windows every {s['step']:g} s; confidence "
@@ -476,3 +506,6 @@ def _figure(path: Path, result, video) -> None:
     with atomic_write(path) as tmp:
         fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
     plt.close(fig)
+
+
+run = command("predict", _run)

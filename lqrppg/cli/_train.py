@@ -39,6 +39,7 @@ Exit codes: 0 success; 1 no clip could be made from the dataset; 2 bad arguments
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import time
@@ -50,14 +51,18 @@ import numpy as np
 from .._files import atomic_write, check_writable
 from ._common import (
     InputError,
+    add_dataset_options,
+    add_face,
+    add_size,
     check_output,
     load_dataset,
     parse_size,
     print_error,
+    print_preprocessing,
     print_warning,
 )
 
-__all__ = ["print_preprocessing", "run_train"]
+__all__ = ["add_parser", "run"]
 
 _FPS_TOLERANCE = 0.02
 
@@ -83,58 +88,79 @@ def _rescue_path(target: Path) -> Path:
     raise OSError(f"no folder to save the trained model to ({name})")
 
 
-def print_preprocessing(summary, command: str) -> None:
-    """Print the accounting of a :func:`preprocess_dataset` summary: made, skipped, why."""
-    n_rec = len(summary)
-    by_status = summary["status"].value_counts()
-    made = int(summary["n_clips_made"].sum())
-    skipped = int(summary["n_clips_skipped"].fillna(0).sum())
-    dropped = int(summary["n_frames_dropped"].fillna(0).sum())
-    print(
-        f"preprocessing: {n_rec} recordings ({int(by_status.get('ok', 0))} ok, "
-        f"{int(by_status.get('partial', 0))} partial, {int(by_status.get('skipped', 0))} "
-        f"skipped); {made} clips made, {skipped} skipped; {dropped} frames after the last "
-        f"clip of a recording left out; {int(summary['from_cache'].sum())} recordings read "
-        "from the cache"
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """The ``train`` command's parser, run by :func:`run`."""
+    train = subparsers.add_parser(
+        "train",
+        help="fit an LQ-rPPG model on a video dataset and save it",
+        description=(
+            "Load a dataset, crop the face of every recording (box from its first frame), "
+            "resize, cut into clips, fit LQRPPGRegressor with the subjects as groups (the "
+            "best epoch is picked on held-out subjects) and save the model for "
+            "'lqrppg predict --model' and 'lqrppg evaluate --model'. Every recording and "
+            "clip is accounted for in a printed summary. "
+            "Exit codes: 0 success, 1 no clip could be made, 2 bad input or "
+            "an unusable output path, 3 internal error (one line naming the file that "
+            "holds the traceback)."
+        ),
     )
-    for row in summary[summary["status"] != "ok"].itertuples():
-        print_warning(command, f"{row.recording}: {row.status}: {row.reason}")
+    add_dataset_options(train)
+    train.add_argument("--out", required=True, metavar="MODEL", help="file to save the model to")
+    train.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    add_size(train, "face-crop size: N (square) or H W, multiples of 8 (128)")
+    train.add_argument("--chunk-length", type=int, default=160, help="frames per clip (160)")
+    train.add_argument(
+        "--overlap", type=int, default=0, help="frames shared by consecutive clips (0)"
+    )
+    add_face(
+        train,
+        "crop the face (Haar cascade on each recording's first frame); --no-face "
+        "resizes the whole frame",
+    )
+    train.add_argument("--epochs", type=int, default=50, help="training epochs (50)")
+    train.add_argument("--batch-size", type=int, default=16, help="clips per batch (16)")
+    train.add_argument("--lr", type=float, default=3e-4, help="peak learning rate (3e-4)")
+    train.add_argument("--dim", type=int, default=64, help="token width of the model (64)")
+    train.add_argument(
+        "--quantizer-epochs", type=int, default=30, help="label-quantizer epochs per level (30)"
+    )
+    train.add_argument(
+        "--label-quantization",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="train on quantized pseudo labels (--no-label-quantization: the ablation, "
+        "raw standardised labels)",
+    )
+    train.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="temporal resampling and flip augmentation",
+    )
+    train.add_argument(
+        "--validation-fraction",
+        type=float,
+        default=0.2,
+        help="fraction of the subjects held out to pick the best epoch (0.2)",
+    )
+    train.add_argument(
+        "--patience", type=int, default=10, help="epochs without improvement before stopping"
+    )
+    train.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda (auto)")
+    train.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    train.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    train.add_argument("--summary", metavar="CSV", help="write the preprocessing summary")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.set_defaults(run=run)
+    return train
 
 
-def run_train(
-    dataset: str,
-    path,
-    out,
-    *,
-    subjects=None,
-    size=(128,),
-    chunk_length: int = 160,
-    overlap: int = 0,
-    face: bool = True,
-    epochs: int = 50,
-    batch_size: int = 16,
-    lr: float = 3e-4,
-    dim: int = 64,
-    quantizer_epochs: int = 30,
-    use_label_quantization: bool = True,
-    augment: bool = True,
-    validation_fraction: float = 0.2,
-    patience: int = 10,
-    device: str = "auto",
-    threads: int | None = None,
-    seed: int = 0,
-    n_jobs: int = 1,
-    cache_dir=None,
-    summary=None,
-    overwrite: bool = False,
-    verbose: int = 1,
-) -> int:
+def run(args: argparse.Namespace) -> int:
     """Fit LQRPPGRegressor on a dataset and save it; print what was used and the result.
 
-    Parameters mirror the command-line options (``lqrppg train --help``). Returns the
-    process exit code (0, 1 or 2, see the module notes).
+    ``args`` are the parsed options (``lqrppg train --help``). Returns the process exit
+    code (0, 1 or 2, see the module notes).
     """
-    params = dict(locals())
     from .._training import distributed_from_env
 
     with distributed_from_env() as (rank, world):
@@ -142,7 +168,7 @@ def run_train(
         quiet = open(os.devnull, "w") if rank else None
         with contextlib.redirect_stdout(quiet) if quiet else contextlib.nullcontext():
             try:
-                return _run(**params, rank=rank, world=world)
+                return _run(args, rank=rank, world=world)
             except InputError as exc:
                 _err(str(exc))
                 return 2
@@ -151,24 +177,20 @@ def run_train(
                     quiet.close()
 
 
-def _run(
-    dataset, path, out, subjects, size, chunk_length, overlap, face, epochs, batch_size, lr,
-    dim, quantizer_epochs, use_label_quantization, augment, validation_fraction, patience,
-    device, threads, seed, n_jobs, cache_dir, summary, overwrite, verbose, rank=0, world=1,
-) -> int:  # fmt: skip
+def _run(args: argparse.Namespace, rank: int = 0, world: int = 1) -> int:
     t0 = time.perf_counter()
-    out_path = check_output(out, "--out", overwrite=overwrite)
-    if rank:
-        verbose = 0
-    summary_path = check_output(summary, "--summary")
-    hw = parse_size(size)
+    out_path = check_output(args.out, "--out", overwrite=args.overwrite)
+    verbose = 0 if args.quiet or rank else 1
+    chunk_length, overlap, cache_dir = args.chunk_length, args.overlap, args.cache_dir
+    summary_path = check_output(args.summary, "--summary")
+    hw = parse_size(args.size)
     if chunk_length < 16:
         raise InputError(f"--chunk-length must be at least 16 frames; got {chunk_length}")
     if not 0 <= overlap < chunk_length:
         raise InputError(
             f"--overlap must be in [0, --chunk-length) = [0, {chunk_length}); got {overlap}"
         )
-    if n_jobs == 0:
+    if args.n_jobs == 0:
         raise InputError("--n-jobs must not be 0 (1: one process, -1: all cores)")
 
     from ..datasets import preprocess_dataset
@@ -177,18 +199,18 @@ def _run(
     # The estimator checks its own parameters; do it before the long preprocessing.
     model = LQRPPGRegressor(
         chunk_length=chunk_length,
-        dim=dim,
-        quantizer_epochs=quantizer_epochs,
-        use_label_quantization=use_label_quantization,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        augment=augment,
-        validation_fraction=validation_fraction,
-        patience=patience,
-        device=device,
-        num_threads=threads,
-        random_state=seed,
+        dim=args.dim,
+        quantizer_epochs=args.quantizer_epochs,
+        use_label_quantization=args.label_quantization,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        augment=args.augment,
+        validation_fraction=args.validation_fraction,
+        patience=args.patience,
+        device=args.device,
+        num_threads=args.threads,
+        random_state=args.seed,
         verbose=verbose,
     )
     try:
@@ -196,7 +218,7 @@ def _run(
     except ValueError as exc:
         raise InputError(str(exc)) from None
 
-    data = load_dataset(dataset, path, subjects)
+    data = load_dataset(args.dataset, args.path, args.subjects)
     print(
         f"{data.name}: {len(data.recordings)} recordings of {len(data.subjects)} subjects "
         f"from {data.path}"
@@ -213,12 +235,12 @@ def _run(
                 data,
                 chunk_length=chunk_length,
                 overlap=overlap,
-                face_cropper="default" if face else None,
+                face_cropper="default" if args.face else None,
                 size=hw,
                 normalize=None,
                 label_normalize=None,
                 cache_dir=cache_dir,
-                n_jobs=n_jobs,
+                n_jobs=args.n_jobs,
                 progress=verbose > 0,
             )
         except ValueError as exc:
@@ -254,7 +276,7 @@ def _run(
     print(
         f"training LQRPPGRegressor on {len(prep.X)} clips of {chunk_length} frames at "
         f"{hw[0]}x{hw[1]} from {n_subjects} subjects ({fs:g} fps; validation: "
-        f"{validation_fraction:g} of the subjects; seed {seed})"
+        f"{args.validation_fraction:g} of the subjects; seed {args.seed})"
     )
     try:
         model.fit(prep.X, prep.y, groups=prep.groups)

@@ -156,15 +156,16 @@ def live_updates(
     """
     import cv2
 
-    from lqrppg.pipeline._video import METHODS, _baseline, _check_seconds, check_band_bpm
+    from lqrppg._methods import BASELINES, baseline_class
+    from lqrppg.pipeline._video import _check_seconds, check_band_bpm
     from lqrppg.signal import respiration_rate
     from lqrppg.video import StreamCrop
     from lqrppg.video._io import _check_path, _open, _quiet_opencv
     from lqrppg.video._validation import check_positive
 
-    if method not in METHODS or method == "lqrppg":
+    if method not in BASELINES:
         raise ValueError(
-            f"method must be an unsupervised method ({', '.join(METHODS[1:])}); got {method!r}"
+            f"method must be an unsupervised method ({', '.join(BASELINES)}); got {method!r}"
         )
     window = _check_seconds(window, "window")
     every = _check_seconds(every, "every")
@@ -189,7 +190,7 @@ def live_updates(
             raise ValueError(f"{source!r} gives no frame rate; pass fps")
         rate = float(rate)
         band_hz = check_band_bpm(band, rate)
-        estimator = _baseline(method)(fs=rate, band=band_hz)
+        estimator = baseline_class(method)(fs=rate, band=band_hz)
         n_window = round(window * rate)
         n_keep = max(n_window, round(_RESPIRATION_S * rate))
         step = max(1, round(every * rate))

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from lqrppg._methods import BASELINES, baseline_class
 from lqrppg.signal import MIN_SNR, confidence_label, estimate_hr, filter_pulse, hr_windowed
 
 __all__ = [
@@ -25,30 +26,15 @@ __all__ = [
     "predict_video",
 ]
 
-#: Methods by name: "lqrppg" (a trained clip model) and the unsupervised methods.
-METHODS = ("lqrppg", "pos", "chrom", "green", "lgi", "pbv", "ica", "omit", "auto")
+#: Methods by name: "lqrppg" (a trained clip model) and the unsupervised methods
+#: (``lqrppg._methods.BASELINES``, the one registry).
+METHODS = ("lqrppg", *BASELINES)
 
 #: Longest chunk of video read at once, in seconds (chunks hold crops only).
 _CHUNK_S = 30.0
 _MAX_OVERLAP_S = 2.0
 #: Faces are looked for once per this many seconds.
 _DETECT_EVERY_S = 1.0
-
-
-def _baseline(name: str):
-    from lqrppg import baselines
-
-    classes = {
-        "pos": baselines.POS,
-        "chrom": baselines.CHROM,
-        "green": baselines.GREEN,
-        "lgi": baselines.LGI,
-        "pbv": baselines.PBV,
-        "ica": baselines.ICA,
-        "omit": baselines.OMIT,
-        "auto": baselines.Auto,
-    }
-    return classes[name]
 
 
 def check_band_bpm(band, fps: float, *, name: str = "band") -> tuple[float, float]:
@@ -624,7 +610,7 @@ def _predict(source, name, rate, n_declared, method, model, window, step, face, 
             label = "LQ-rPPG"
             preprocessing = getattr(fitted, "metadata_", {}).get("preprocessing", {})
         else:
-            estimator = _baseline(method)(fs=rate, band=band_hz)
+            estimator = baseline_class(method)(fs=rate, band=band_hz)
             predict_fn, label, description = estimator.predict, type(estimator).__name__, None
             n_clip, size, preprocessing = 0, "mean", {}
 

@@ -58,10 +58,10 @@ def test_demo_rejects_bad_arguments(tmp_path, capsys):
 def test_an_internal_error_is_one_line_and_exit_3(monkeypatch, capsys):
     from lqrppg.cli import _demo
 
-    def broken(**kwargs):
+    def broken(args):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(_demo, "run_demo", broken)
+    monkeypatch.setattr(_demo, "run", broken)
     assert main(["demo"]) == 3
     err = capsys.readouterr().err
     assert "internal error: RuntimeError: a bug" in err and "Traceback" not in err
