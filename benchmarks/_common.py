@@ -68,6 +68,20 @@ def _commit() -> str:
         return "unknown"
 
 
+def _escape_pipes(table: pd.DataFrame) -> pd.DataFrame:
+    """``|`` in headers, index and text cells escaped, so it does not split a Markdown column."""
+
+    def esc(value):
+        return value.replace("|", r"\|") if isinstance(value, str) else value
+
+    out = table.rename(columns=esc, index=esc)
+    out.index.names = [esc(n) for n in out.index.names]
+    out.columns.names = [esc(n) for n in out.columns.names]
+    text = out.select_dtypes(include="object").columns
+    out[text] = out[text].map(esc)
+    return out
+
+
 def write_results(name: str, title: str, sections: list[tuple[str, pd.DataFrame | str]]) -> Path:
     """Write a Markdown results page ``docs/benchmarks/<name>.md`` and return its path."""
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -82,8 +96,10 @@ def write_results(name: str, title: str, sections: list[tuple[str, pd.DataFrame 
     ]
     for heading, body in sections:
         lines += [f"## {heading}", ""]
-        if isinstance(body, pd.DataFrame):
-            lines.append(body.to_markdown(floatfmt=".2f"))
+        if isinstance(body, pd.DataFrame):  # body.attrs["floatfmt"]: another number format
+            lines.append(
+                _escape_pipes(body).to_markdown(floatfmt=body.attrs.get("floatfmt", ".2f"))
+            )
         else:
             lines.append(body)
         lines.append("")
