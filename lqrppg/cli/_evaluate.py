@@ -285,6 +285,85 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return evaluate
 
 
+def _check(args: argparse.Namespace) -> tuple[list[str], float]:
+    """The options that need no data, checked: (methods without repeats, min_snr)."""
+    methods = list(dict.fromkeys(args.method))
+    unknown = [m for m in methods if m != "lqrppg" and m not in METHOD_NAMES]
+    if unknown:
+        raise InputError(f"unknown --method {unknown}; expected lqrppg or {sorted(METHOD_NAMES)}")
+    if "lqrppg" not in methods and args.model is not None:
+        raise InputError("--model is given but --method does not include lqrppg")
+    check_seconds(window=args.window, step=args.step)
+    if args.step is not None and args.window is None:
+        raise InputError("--step needs --window (without it each recording is one segment)")
+    if args.n_jobs == 0:
+        raise InputError("--n-jobs must not be 0 (1: one process, -1: all cores)")
+    min_snr = check_min_snr(args.min_snr, "-inf: keep every estimate")
+    if args.reference not in ("ppg", "device"):
+        raise InputError(f"--reference must be ppg or device; got {args.reference!r}")
+    return methods, min_snr
+
+
+def _score_recording(prep, sel, rec, est, methods, names, band_hz, args, min_snr) -> list[dict]:
+    """Every method's waveform of one preprocessed recording, scored segment by segment."""
+    from .._methods import baseline_class
+    from ..baselines import spatial_mean
+    from ..pipeline import predict_recording
+
+    n, fs = int(rec.n_frames), float(rec.fps)
+    starts = prep.clip_index["start"].to_numpy()[sel]
+    # The clips cover the recording (remainder="last"): put the cropped recording, its PPG
+    # and the dataset's HR back together, frame for frame.
+    frames = _join_clips(prep.X[sel], starts, n)
+    ppg = _join_clips(prep.y[sel], starts, n)
+    device = _join_clips(prep.hr[sel], starts, n) if np.isfinite(prep.hr[sel]).any() else None
+    waves = {}
+    traces = None
+    for m, name in zip(methods, names, strict=True):
+        if m == "lqrppg":
+            waves[name] = predict_recording(est, frames)
+            continue
+        if traces is None:
+            traces = spatial_mean(frames[None])[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a NaN waveform is counted as declined
+            waves[name] = baseline_class(m)(fs=fs, band=band_hz).predict(traces[None])[0]
+    segs = _segments(n, fs, args.window, args.step)
+    return evaluate_recording(
+        waves, ppg, fs, band_hz, segs, device_hr=device, min_snr=min_snr, reference=args.reference
+    )
+
+
+def _check_references(results, reference: str, dataset: str) -> None:
+    """Refuse ``--reference device`` without one; warn where the references disagree or
+    where a segment has none."""
+    segments = results.drop_duplicates(["recording", "start_s"])
+    if reference == "device" and not np.isfinite(segments["hr_device"].astype(float)).any():
+        raise InputError(f"--reference device: {dataset} has no heart rate of its own")
+    differ = segments[np.abs(segments["hr_ppg"] - segments["hr_device"]) > 5.0]
+    if len(differ):
+        _warn(
+            f"in {len(differ)} of {len(segments)} segments the contact PPG's HR and the "
+            f"dataset's own HR differ by more than 5 bpm (one of the references is wrong "
+            f"there; the reference used is the {reference}'s): "
+            + ", ".join(
+                f"{r.recording} {r.start_s:.0f}-{r.end_s:.0f} s: {r.hr_ppg:.1f} vs "
+                f"{r.hr_device:.1f}"
+                for r in differ[:5].itertuples()
+            )
+        )
+    no_ref = results.loc[~np.isfinite(results["hr_true"].astype(float))]
+    if len(no_ref):
+        spans = no_ref.drop_duplicates(["recording", "start_s"])
+        _warn(
+            f"{len(spans)} segments have no reference HR (the contact PPG has no pulse in the "
+            "band) and are left out for every method: "
+            + ", ".join(
+                f"{r.recording} {r.start_s:.0f}-{r.end_s:.0f} s" for r in spans[:5].itertuples()
+            )
+        )
+
+
 def _run(args: argparse.Namespace) -> int:
     """HR metrics of a saved model and/or unsupervised methods on a dataset; print them.
 
@@ -293,26 +372,11 @@ def _run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .._methods import baseline_class
-    from ..baselines import spatial_mean
     from ..datasets import preprocess_dataset
-    from ..pipeline import predict_recording
 
-    window, step, reference, n_jobs = args.window, args.step, args.reference, args.n_jobs
+    window, reference, n_jobs = args.window, args.reference, args.n_jobs
     t0 = time.perf_counter()
-    methods = list(dict.fromkeys(args.method))
-    unknown = [m for m in methods if m != "lqrppg" and m not in METHOD_NAMES]
-    if unknown:
-        raise InputError(f"unknown --method {unknown}; expected lqrppg or {sorted(METHOD_NAMES)}")
-    if "lqrppg" not in methods and args.model is not None:
-        raise InputError("--model is given but --method does not include lqrppg")
-    check_seconds(window=window, step=step)
-    if step is not None and window is None:
-        raise InputError("--step needs --window (without it each recording is one segment)")
-    if n_jobs == 0:
-        raise InputError("--n-jobs must not be 0 (1: one process, -1: all cores)")
-    min_snr = check_min_snr(args.min_snr, "-inf: keep every estimate")
-    if reference not in ("ppg", "device"):
-        raise InputError(f"--reference must be ppg or device; got {reference!r}")
+    methods, min_snr = _check(args)
     out_path = check_output(args.out, "--out")
 
     if "lqrppg" in methods:
@@ -356,37 +420,7 @@ def _run(args: argparse.Namespace) -> int:
             sel = np.flatnonzero(prep.clip_index["recording"].to_numpy() == rec.recording)
             if len(sel) == 0:
                 continue
-            n, fs = int(rec.n_frames), float(rec.fps)
-            starts = prep.clip_index["start"].to_numpy()[sel]
-            # The clips cover the recording (remainder="last"): put the cropped recording,
-            # its PPG and the dataset's HR back together, frame for frame.
-            frames = _join_clips(prep.X[sel], starts, n)
-            ppg = _join_clips(prep.y[sel], starts, n)
-            device = (
-                _join_clips(prep.hr[sel], starts, n) if np.isfinite(prep.hr[sel]).any() else None
-            )
-            waves = {}
-            traces = None
-            for m, name in zip(methods, names, strict=True):
-                if m == "lqrppg":
-                    waves[name] = predict_recording(est, frames)
-                    continue
-                if traces is None:
-                    traces = spatial_mean(frames[None])[0]
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # a NaN waveform is counted as declined
-                    waves[name] = baseline_class(m)(fs=fs, band=band_hz).predict(traces[None])[0]
-            segs = _segments(n, fs, window, step)
-            scored = evaluate_recording(
-                waves,
-                ppg,
-                fs,
-                band_hz,
-                segs,
-                device_hr=device,
-                min_snr=min_snr,
-                reference=reference,
-            )
+            scored = _score_recording(prep, sel, rec, est, methods, names, band_hz, args, min_snr)
             for row in scored:
                 row.update(recording=rec.recording, subject=rec.subject)
                 rows.append(row)
@@ -403,31 +437,7 @@ def _run(args: argparse.Namespace) -> int:
     columns = ["method", "recording", "subject", "start_s", "end_s", "hr_true", "hr_ppg"]
     columns += ["hr_device", "hr_pred", "pred_snr_db", "confidence", "reliable", "snr_db"]
     results = pd.DataFrame(rows, columns=columns)
-    segments = results.drop_duplicates(["recording", "start_s"])
-    if reference == "device" and not np.isfinite(segments["hr_device"].astype(float)).any():
-        raise InputError(f"--reference device: {data.name} has no heart rate of its own")
-    differ = segments[np.abs(segments["hr_ppg"] - segments["hr_device"]) > 5.0]
-    if len(differ):
-        _warn(
-            f"in {len(differ)} of {len(segments)} segments the contact PPG's HR and the "
-            f"dataset's own HR differ by more than 5 bpm (one of the references is wrong "
-            f"there; the reference used is the {reference}'s): "
-            + ", ".join(
-                f"{r.recording} {r.start_s:.0f}-{r.end_s:.0f} s: {r.hr_ppg:.1f} vs "
-                f"{r.hr_device:.1f}"
-                for r in differ[:5].itertuples()
-            )
-        )
-    no_ref = results.loc[~np.isfinite(results["hr_true"].astype(float))]
-    if len(no_ref):
-        spans = no_ref.drop_duplicates(["recording", "start_s"])
-        _warn(
-            f"{len(spans)} segments have no reference HR (the contact PPG has no pulse in the "
-            "band) and are left out for every method: "
-            + ", ".join(
-                f"{r.recording} {r.start_s:.0f}-{r.end_s:.0f} s" for r in spans[:5].itertuples()
-            )
-        )
+    _check_references(results, reference, data.name)
     if out_path is not None:
         with atomic_write(out_path) as tmp:
             results.to_csv(tmp, index=False, float_format="%.6g")

@@ -197,6 +197,40 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return predict
 
 
+def _check(args: argparse.Namespace) -> float:
+    """The options that need no video, checked; returns ``--min-snr`` (its default filled)."""
+    min_snr = check_min_snr(args.min_snr, "-inf: every estimate")
+    if args.method != "lqrppg" and args.model is not None:
+        raise InputError(f"--model is only used with --method lqrppg, not --method {args.method}")
+    check_seconds(window=args.window, step=args.step, chunk=args.chunk)
+    if args.fps is not None and not (np.isfinite(args.fps) and args.fps > 0):
+        raise InputError(f"--fps must be a positive number of frames per second; got {args.fps:g}")
+    if args.face_index is not None and args.face_index < 0:
+        raise InputError(
+            f"--face-index must be 0 or more (0 the leftmost face); got {args.face_index}"
+        )
+    if args.face_index is not None and not args.face:
+        raise InputError("--face-index needs face detection; it cannot go with --no-face")
+    return min_snr
+
+
+def _write_outputs(result, video, report, *, json_file, windows, out, plot) -> None:
+    """Write the files asked for (paths checked before the work), each named on ``report``."""
+    if json_file is not None:
+        result.to_json(json_file)
+        print(f"\nresult (JSON): {json_file.resolve()}", file=report)
+    if windows is not None:
+        with atomic_write(windows) as tmp:
+            result.windows.to_csv(tmp, index=False, float_format="%.4g")
+        print(f"per-window table: {windows.resolve()}", file=report)
+    if out is not None:
+        _write_csv(out, result)
+        print(f"waveform: {out.resolve()}", file=report)
+    if plot is not None:
+        _figure(plot, result, video)
+        print(f"plot: {plot.resolve()}", file=report)
+
+
 # -- the command ------------------------------------------------------------------------------
 def _run(args: argparse.Namespace) -> int:
     """Pulse and heart rate of one video file; print them, write CSV, JSON and a figure.
@@ -207,16 +241,7 @@ def _run(args: argparse.Namespace) -> int:
     from ..video import video_info
 
     video, method, window, face_index = args.video, args.method, args.window, args.face_index
-    min_snr = check_min_snr(args.min_snr, "-inf: every estimate")
-    if method != "lqrppg" and args.model is not None:
-        raise InputError(f"--model is only used with --method lqrppg, not --method {method}")
-    check_seconds(window=window, step=args.step, chunk=args.chunk)
-    if args.fps is not None and not (np.isfinite(args.fps) and args.fps > 0):
-        raise InputError(f"--fps must be a positive number of frames per second; got {args.fps:g}")
-    if face_index is not None and face_index < 0:
-        raise InputError(f"--face-index must be 0 or more (0 the leftmost face); got {face_index}")
-    if face_index is not None and not args.face:
-        raise InputError("--face-index needs face detection; it cannot go with --no-face")
+    min_snr = _check(args)
     json_out = args.json
     to_stdout = json_out == "-"
     out_path = check_output(args.out, "--out")
@@ -266,19 +291,8 @@ def _run(args: argparse.Namespace) -> int:
     _report(result, report)
     if to_stdout:
         print(result.to_json())
-    if json_path is not None:
-        result.to_json(json_path)
-        print(f"\nresult (JSON): {json_path.resolve()}", file=report)
-    if windows_path is not None:
-        with atomic_write(windows_path) as tmp:
-            result.windows.to_csv(tmp, index=False, float_format="%.4g")
-        print(f"per-window table: {windows_path.resolve()}", file=report)
-    if out_path is not None:
-        _write_csv(out_path, result)
-        print(f"waveform: {out_path.resolve()}", file=report)
-    if plot_path is not None:
-        _figure(plot_path, result, video)
-        print(f"plot: {plot_path.resolve()}", file=report)
+    _write_outputs(result, video, report, json_file=json_path, windows=windows_path, out=out_path,
+                   plot=plot_path)  # fmt: skip
     print(f"done in {result.elapsed_s:.1f} s", file=report)
     return 0 if result.reliable else 1
 

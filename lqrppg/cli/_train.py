@@ -177,6 +177,48 @@ def run(args: argparse.Namespace) -> int:
                     quiet.close()
 
 
+def _check(args: argparse.Namespace) -> None:
+    """The clip options, checked before any work."""
+    if args.chunk_length < 16:
+        raise InputError(f"--chunk-length must be at least 16 frames; got {args.chunk_length}")
+    if not 0 <= args.overlap < args.chunk_length:
+        raise InputError(
+            f"--overlap must be in [0, --chunk-length) = [0, {args.chunk_length}); got "
+            f"{args.overlap}"
+        )
+    if args.n_jobs == 0:
+        raise InputError("--n-jobs must not be 0 (1: one process, -1: all cores)")
+
+
+def _warn_rates(summary, fs: float) -> None:
+    """Name the recordings read at a frame rate more than 2 % away from the model's."""
+    rates = summary["fps"].to_numpy(dtype=float)
+    off = np.abs(rates - fs) > _FPS_TOLERANCE * fs
+    if off.any():
+        names = summary.loc[off, "recording"].tolist()
+        _warn(
+            f"{len(names)} recordings were read at a frame rate more than 2 % away from the "
+            f"dataset's {fs:g} fps the model is trained at: "
+            + ", ".join(f"{n} ({r:g} fps)" for n, r in zip(names[:5], rates[off][:5], strict=False))
+        )
+
+
+def _save(model, out_path: Path) -> bool:
+    """Save the trained model to ``out_path``, else beside the working directory (False)."""
+    try:
+        model.save(out_path)
+    except OSError as exc:
+        # --out was writable when checked; it is not now: never lose the trained model
+        rescue = _rescue_path(out_path)
+        model.save(rescue)
+        _err(
+            f"cannot write the model to {str(out_path)!r} ({exc}); it was saved to "
+            f"{str(rescue.resolve())!r} instead"
+        )
+        return False
+    return True
+
+
 def _run(args: argparse.Namespace, rank: int = 0, world: int = 1) -> int:
     t0 = time.perf_counter()
     out_path = check_output(args.out, "--out", overwrite=args.overwrite)
@@ -184,14 +226,7 @@ def _run(args: argparse.Namespace, rank: int = 0, world: int = 1) -> int:
     chunk_length, overlap, cache_dir = args.chunk_length, args.overlap, args.cache_dir
     summary_path = check_output(args.summary, "--summary")
     hw = parse_size(args.size)
-    if chunk_length < 16:
-        raise InputError(f"--chunk-length must be at least 16 frames; got {chunk_length}")
-    if not 0 <= overlap < chunk_length:
-        raise InputError(
-            f"--overlap must be in [0, --chunk-length) = [0, {chunk_length}); got {overlap}"
-        )
-    if args.n_jobs == 0:
-        raise InputError("--n-jobs must not be 0 (1: one process, -1: all cores)")
+    _check(args)
 
     from ..datasets import preprocess_dataset
     from ..models import LQRPPGRegressor
@@ -262,15 +297,8 @@ def _run(args: argparse.Namespace, rank: int = 0, world: int = 1) -> int:
         return 1
 
     fs = float(data.fs)
-    rates = prep.summary["fps"].to_numpy(dtype=float)
-    off = np.abs(rates - fs) > _FPS_TOLERANCE * fs
-    if off.any() and not rank:
-        names = prep.summary.loc[off, "recording"].tolist()
-        _warn(
-            f"{len(names)} recordings were read at a frame rate more than 2 % away from the "
-            f"dataset's {fs:g} fps the model is trained at: "
-            + ", ".join(f"{n} ({r:g} fps)" for n, r in zip(names[:5], rates[off][:5], strict=False))
-        )
+    if not rank:
+        _warn_rates(prep.summary, fs)
     model.set_params(fs=fs)
     n_subjects = len(np.unique(prep.groups))
     print(
@@ -284,16 +312,7 @@ def _run(args: argparse.Namespace, rank: int = 0, world: int = 1) -> int:
         raise InputError(str(exc)) from None
     if rank:
         return 0
-    try:
-        model.save(out_path)
-    except OSError as exc:
-        # --out was writable when checked; it is not now: never lose the trained model
-        rescue = _rescue_path(out_path)
-        model.save(rescue)
-        _err(
-            f"cannot write the model to {str(out_path)!r} ({exc}); it was saved to "
-            f"{str(rescue.resolve())!r} instead"
-        )
+    if not _save(model, out_path):
         return 2
 
     hist = model.history_
