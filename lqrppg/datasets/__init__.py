@@ -1,9 +1,13 @@
 """Datasets: the synthetic rPPG video generator and loaders of real recordings."""
 
-from ._loaders import Recording, load_cohface, load_mmpd, load_pure, load_ubfc_rppg
+from ._cohface import load_cohface
+from ._loaders import Recording
+from ._mmpd import load_mmpd
 from ._physio import load_bidmc_record, load_iphys_ecg_ppg, load_oximetry_phone_cam
 from ._preprocess import preprocess_dataset
+from ._pure import load_pure
 from ._synthetic import make_synthetic_rppg
+from ._ubfc import load_ubfc_rppg
 
 __all__ = [
     "Recording",
