@@ -1,9 +1,5 @@
 """The loader of COHFACE (Heusch, Anjos and Marcel, arXiv:1709.00962, 2017): ``data.avi``
-and ``data.hdf5`` per recording.
-
-The layout checks and the resampling of the labels to the frame times are shared by every
-loader (:mod:`lqrppg.datasets._loaders`).
-"""
+and ``data.hdf5`` per recording."""
 
 from __future__ import annotations
 

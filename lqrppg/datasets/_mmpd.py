@@ -1,8 +1,4 @@
-"""The loader of MMPD and mini-MMPD (Tang et al., EMBC 2023): one MATLAB file per recording.
-
-The layout checks and the resampling of the labels to the frame times are shared by every
-loader (:mod:`lqrppg.datasets._loaders`).
-"""
+"""The loader of MMPD and mini-MMPD (Tang et al., EMBC 2023): one MATLAB file per recording."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
 """The loader of PURE (Stricker, Müller and Gross, RO-MAN 2014): PNG frames and a JSON file
-of pulse-oximeter samples per recording.
-
-The layout checks and the resampling of the labels to the frame times are shared by every
-loader (:mod:`lqrppg.datasets._loaders`).
-"""
+of pulse-oximeter samples per recording."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
 """The loader of UBFC-rPPG (Bobbia et al., Pattern Recognition Letters 2017), 'DATASET_2':
-``subject<k>/vid.avi`` and ``ground_truth.txt``.
-
-The layout checks and the resampling of the labels to the frame times are shared by every
-loader (:mod:`lqrppg.datasets._loaders`).
-"""
+``subject<k>/vid.avi`` and ``ground_truth.txt``."""
 
 from __future__ import annotations
 
