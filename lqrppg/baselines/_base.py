@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import check_clips
 from ..exceptions import EstimationWarning
 from ..signal import HR_BAND, HREstimate, estimate_hr
 from ..signal._filters import chain_pass_band, check_chain
@@ -60,18 +60,7 @@ def spatial_mean(X) -> np.ndarray:
     >>> spatial_mean(video)[0, 0].tolist()
     [0.0, 200.0, 0.0]
     """
-    arr = np.asarray(X)
-    if arr.dtype.kind not in "iuf":
-        raise ValueError(
-            f"X must hold real RGB intensities (integer or float dtype); got dtype {arr.dtype}"
-        )
-    if arr.ndim not in (3, 5) or arr.shape[-1] != 3:
-        raise ValueError(
-            "X must be RGB traces of shape (n_series, T, 3) or video clips of shape "
-            f"(n_clips, T, H, W, 3) with 3 colour channels last; got shape {arr.shape}"
-        )
-    if 0 in arr.shape:
-        raise ValueError(f"X is empty: shape {arr.shape}; every axis needs at least one element")
+    arr = check_clips(X, finite=False, traces=True)  # finiteness: on the traces, below
     if arr.ndim == 5:
         rgb = _frame_means(arr)
     else:
@@ -194,25 +183,6 @@ def _frame_means(video: np.ndarray) -> np.ndarray:
         return np.mean(video, axis=(2, 3), dtype=np.float64)
     rows = np.add.reduce(video, axis=2, dtype=acc)
     return np.add.reduce(rows, axis=2, dtype=np.int64) / (height * width)
-
-
-def _check_positive_number(value, name: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
-    return float(value)
-
-
-def _check_int(value, name: str, low: int, high: int | None = None) -> int:
-    ok = isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool)
-    if not ok or value < low or (high is not None and value > high):
-        allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValueError(f"{name} must be an integer {allowed}; got {value!r}")
-    return int(value)
 
 
 class BaseRPPG(BaseEstimator):

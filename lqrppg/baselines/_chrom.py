@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import windows
 
+from .._validation import check_int, check_positive
 from ..signal import HR_BAND, bandpass
-from ._base import BaseRPPG, _check_int, _check_positive_number
+from ._base import BaseRPPG
 from ._pos import window_samples
 
 __all__ = ["CHROM"]
@@ -99,8 +100,8 @@ class CHROM(BaseRPPG):
         self.filter_order = filter_order
 
     def _check_method_params(self, fs: float, band: tuple[float, float]) -> None:
-        window = _check_positive_number(self.window, "window")
-        order = _check_int(self.filter_order, "filter_order", 1)
+        window = check_positive(self.window, "window")
+        order = check_int(self.filter_order, "filter_order", 1)
         length = _chrom_length(window, fs)
         needed = 3 * (2 * order + 1) + 1  # zero-phase filtering pads 3 * (2 * order + 1)
         if length < needed:

@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 
+from .._validation import check_positive
 from ..signal import HR_BAND
-from ._base import BaseRPPG, _check_positive_number
+from ._base import BaseRPPG
 
 __all__ = ["POS"]
 
@@ -82,7 +83,7 @@ class POS(BaseRPPG):
         self.window = window
 
     def _check_method_params(self, fs: float, band: tuple[float, float]) -> None:
-        window = _check_positive_number(self.window, "window")
+        window = check_positive(self.window, "window")
         if window_samples(window, fs) < 2:
             raise ValueError(
                 f"window must span at least 2 frames (window * fs >= 2); got window={window!r}"

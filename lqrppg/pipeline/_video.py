@@ -555,8 +555,8 @@ def predict_frames(
     >>> bool(abs(result.hr - data.hr[0].mean()) < 3)
     True
     """
+    from lqrppg._validation import check_positive
     from lqrppg.video._io import _InMemory
-    from lqrppg.video._validation import check_positive
 
     arr = np.asarray(frames)
     if arr.ndim != 4 or arr.shape[-1] != 3 or arr.dtype != np.uint8 or 0 in arr.shape:

@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from ._validation import check_int
+from .._validation import check_int
 
 __all__ = ["detect_faces"]
 
