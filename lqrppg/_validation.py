@@ -4,24 +4,31 @@ Every function takes ``(value, name, ...)`` in that order, returns the value con
 (``int``, ``float``, the array) and otherwise raises one ``ValueError`` that names the
 argument and the allowed values. Functions, estimators (:mod:`lqrppg._params` reads their
 attributes through these) and the torch modules of :mod:`lqrppg.nn` all use them, so one rule
-is written once. The signal-specific checks (``check_signal``, ``check_fs``, ``check_band``)
-are in :mod:`lqrppg.signal._validation`.
+is written once. :class:`Integer`, :class:`Positive` and :class:`Options` wrap them as the
+parameter constraints an estimator class declares once (``_parameter_constraints``, checked by
+:func:`check_params` at the top of ``fit``). The signal-specific checks (``check_signal``,
+``check_fs``, ``check_band``) are in :mod:`lqrppg.signal._validation`.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "Integer",
+    "Options",
+    "Positive",
     "check_bool",
     "check_choice",
     "check_clips",
     "check_int",
+    "check_params",
     "check_positive",
     "check_real",
     "check_size",
@@ -165,3 +172,59 @@ def check_clips(
                     f"frame {bad[1]}); expected finite intensities"
                 )
     return arr
+
+
+# -- parameter constraints: each estimator class declares its parameters once --------------
+@dataclass(frozen=True)
+class Integer:
+    """An integer parameter in ``[low, high]`` (:func:`check_int`)."""
+
+    low: int
+    high: int | None = None
+
+    def __call__(self, value: Any, name: str) -> int:
+        return check_int(value, name, self.low, self.high)
+
+
+@dataclass(frozen=True)
+class Positive:
+    """A finite real parameter > 0 (:func:`check_positive`)."""
+
+    def __call__(self, value: Any, name: str) -> float:
+        return check_positive(value, name)
+
+
+@dataclass(frozen=True)
+class Options:
+    """A string parameter, one of ``allowed`` (:func:`check_choice`)."""
+
+    allowed: Sequence[str]
+
+    def __call__(self, value: Any, name: str) -> str:
+        return check_choice(value, name, self.allowed)
+
+
+def check_params(
+    estimator: Any, constraints: Mapping[str, Callable[[Any, str], Any]]
+) -> dict[str, Any]:
+    """Check each parameter that ``constraints`` names; return them converted, by name.
+
+    ``constraints`` maps a parameter name to a constraint (:class:`Integer`,
+    :class:`Positive`, :class:`Options`, or any callable ``(value, name) -> value`` that raises
+    ``ValueError``); an estimator class declares its own in ``_parameter_constraints``, merged
+    with its base class's, and calls this at the top of ``fit``. Checks that relate several
+    parameters (a window against the frame rate) stay with the estimator.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from lqrppg._validation import Integer, Options, check_params
+    >>> est = SimpleNamespace(order=3, mode="fast")
+    >>> check_params(est, {"order": Integer(1), "mode": Options(("fast", "exact"))})
+    {'order': 3, 'mode': 'fast'}
+    >>> check_params(SimpleNamespace(order=0), {"order": Integer(1)})
+    Traceback (most recent call last):
+    ...
+    ValueError: order must be an integer >= 1; got 0
+    """
+    return {name: check(getattr(estimator, name), name) for name, check in constraints.items()}

@@ -14,7 +14,8 @@ without one fails :func:`test_every_estimator_has_an_input_kind` until it is giv
   output, the input is not written to, NotFittedError where a fit is required); the
   per-package contract tests go further.
 
-Every estimator, of any kind, has a keyword-only ``__init__`` that stores its arguments.
+Every estimator, of any kind, has a keyword-only ``__init__`` that stores its arguments, and
+every parameter it declares in ``_parameter_constraints`` is refused by ``fit`` when invalid.
 """
 
 from __future__ import annotations
@@ -262,3 +263,35 @@ def test_contract_on_its_input(estimator, synthetic):
         if not requires_fit:
             np.testing.assert_array_equal(_output(clone(estimator), X), out)
     np.testing.assert_array_equal(X, X_before)
+
+
+# ------------------------------------------------------------------ declared parameter constraints
+
+
+def _invalid(constraint):
+    """A value the constraint refuses."""
+    from lqrppg._validation import Integer, Options, Positive
+
+    if isinstance(constraint, Integer):
+        return constraint.low - 1
+    if isinstance(constraint, Positive):
+        return 0.0
+    if isinstance(constraint, Options):
+        return "not-an-option"
+    raise AssertionError(f"no invalid value known for {constraint!r}")
+
+
+_CONSTRAINED = [
+    pytest.param(cls, param, constraint, id=f"{name}-{param}")
+    for name, cls in _ALL
+    for param, constraint in getattr(cls, "_parameter_constraints", {}).items()
+]
+
+
+@pytest.mark.parametrize(("cls", "param", "constraint"), _CONSTRAINED)
+def test_declared_constraints_are_checked_by_fit(cls, param, constraint, synthetic):
+    assert param in inspect.signature(cls.__init__).parameters  # a real parameter
+    X, y = _data(_KIND[cls.__name__], synthetic)
+    est = cls(**{param: _invalid(constraint)})
+    with pytest.raises(ValueError, match=rf"^{param} must be"):
+        est.fit(X, y)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_clips
+from .._validation import Options, check_clips, check_params
 from ..exceptions import EstimationWarning
 from ..signal import HR_BAND, HREstimate, estimate_hr
-from ..signal._filters import chain_pass_band, check_chain
+from ..signal._filters import CHAINS, chain_pass_band
 from ..signal._validation import check_band, check_fs, is_flat
 
 __all__ = ["BaseRPPG", "channel_problems", "spatial_mean"]
@@ -224,6 +225,10 @@ class BaseRPPG(BaseEstimator):
     _channels: tuple[int, ...] = (0, 1, 2)
     #: Whether the method divides by channel means (then intensities must be >= 0).
     _normalizes: bool = False
+    #: The parameters each of which is checked alone (see :func:`lqrppg._validation.check_params`);
+    #: subclasses add theirs with ``{**BaseRPPG._parameter_constraints, ...}``. ``fs`` and
+    #: ``band`` (which depends on ``fs``) are checked by the signal package's checks.
+    _parameter_constraints: ClassVar[dict[str, Any]] = {"chain": Options(CHAINS)}
 
     def __init__(self, *, fs: float = 30.0, band=HR_BAND, chain: str = "robust"):
         self.fs = fs
@@ -235,12 +240,12 @@ class BaseRPPG(BaseEstimator):
         """Validate the parameters; return ``(fs, band)`` as floats."""
         fs = check_fs(self.fs)
         band = check_band(self.band, fs)
-        check_chain(self.chain)
+        check_params(self, self._parameter_constraints)
         self._check_method_params(fs, band)
         return fs, band
 
     def _check_method_params(self, fs: float, band: tuple[float, float]) -> None:
-        """Validate method-specific parameters (overridden where there are any)."""
+        """Checks that relate parameters to each other or to ``fs`` (overridden where any)."""
 
     def _min_length(self, fs: float, band: tuple[float, float]) -> int:
         """Fewest frames the method needs (overridden by windowed or filtering methods)."""
