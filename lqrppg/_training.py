@@ -35,6 +35,8 @@ from sklearn.utils import check_random_state
 from torch import nn
 from tqdm import tqdm  # text bars: tqdm.auto warns in Jupyter without ipywidgets
 
+from lqrppg._validation import check_choice, check_int, check_real
+
 __all__ = [
     "BatchShard",
     "TrainingResult",
@@ -574,12 +576,6 @@ def _batch(arrays: tuple[Any, ...], idx: torch.Tensor, device: torch.device) -> 
     return tuple(out)
 
 
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}; got {value!r}")
-    return int(value)
-
-
 def _module_device(module: nn.Module) -> torch.device:
     for t in module.parameters():
         return t.device
@@ -718,23 +714,17 @@ def train_module(
     >>> len(result.history), result.history[-1]["val_loss"] < result.history[0]["val_loss"]
     (20, True)
     """
-    epochs = _check_int("epochs", epochs, 1)
-    batch_size = _check_int("batch_size", batch_size, 1)
+    epochs = check_int(epochs, "epochs", 1)
+    batch_size = check_int(batch_size, "batch_size", 1)
     if patience is not None:
-        patience = _check_int("patience", patience, 1)
-    for name, value, positive in (("lr", lr, True), ("weight_decay", weight_decay, False)):
-        ok = (
-            isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-        )
-        if not ok or value < 0 or (positive and value == 0):
-            low = "> 0" if positive else ">= 0"
-            raise ValueError(f"{name} must be a finite number {low}; got {value!r}")
+        patience = check_int(patience, "patience", 1)
+    lr = check_real(lr, "lr", 0.0, open_low=True)
+    weight_decay = check_real(weight_decay, "weight_decay", 0.0)
     if max_grad_norm is not None and not (
         isinstance(max_grad_norm, numbers.Real) and max_grad_norm > 0
     ):
         raise ValueError(f"max_grad_norm must be None or a positive number; got {max_grad_norm!r}")
-    if schedule not in _SCHEDULES:
-        raise ValueError(f"schedule must be one of {_SCHEDULES}; got {schedule!r}")
+    check_choice(schedule, "schedule", _SCHEDULES)
     train = _as_arrays(train_data, "train_data")
     val = _as_arrays(val_data, "val_data")
     n_train = len(train[0])

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import Options, check_clips, check_params
 from ..exceptions import EstimationWarning
 from ..signal import HR_BAND, HREstimate, estimate_hr
-from ..signal._filters import chain_pass_band, check_chain
+from ..signal._filters import CHAINS, chain_pass_band
 from ..signal._validation import check_band, check_fs, is_flat
 
 __all__ = ["BaseRPPG", "channel_problems", "spatial_mean"]
@@ -60,18 +61,7 @@ def spatial_mean(X) -> np.ndarray:
     >>> spatial_mean(video)[0, 0].tolist()
     [0.0, 200.0, 0.0]
     """
-    arr = np.asarray(X)
-    if arr.dtype.kind not in "iuf":
-        raise ValueError(
-            f"X must hold real RGB intensities (integer or float dtype); got dtype {arr.dtype}"
-        )
-    if arr.ndim not in (3, 5) or arr.shape[-1] != 3:
-        raise ValueError(
-            "X must be RGB traces of shape (n_series, T, 3) or video clips of shape "
-            f"(n_clips, T, H, W, 3) with 3 colour channels last; got shape {arr.shape}"
-        )
-    if 0 in arr.shape:
-        raise ValueError(f"X is empty: shape {arr.shape}; every axis needs at least one element")
+    arr = check_clips(X, finite=False, traces=True)  # finiteness: on the traces, below
     if arr.ndim == 5:
         rgb = _frame_means(arr)
     else:
@@ -196,25 +186,6 @@ def _frame_means(video: np.ndarray) -> np.ndarray:
     return np.add.reduce(rows, axis=2, dtype=np.int64) / (height * width)
 
 
-def _check_positive_number(value, name: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
-    return float(value)
-
-
-def _check_int(value, name: str, low: int, high: int | None = None) -> int:
-    ok = isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool)
-    if not ok or value < low or (high is not None and value > high):
-        allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValueError(f"{name} must be an integer {allowed}; got {value!r}")
-    return int(value)
-
-
 class BaseRPPG(BaseEstimator):
     """Base class of the unsupervised rPPG estimators.
 
@@ -254,6 +225,10 @@ class BaseRPPG(BaseEstimator):
     _channels: tuple[int, ...] = (0, 1, 2)
     #: Whether the method divides by channel means (then intensities must be >= 0).
     _normalizes: bool = False
+    #: The parameters each of which is checked alone (see :func:`lqrppg._validation.check_params`);
+    #: subclasses add theirs with ``{**BaseRPPG._parameter_constraints, ...}``. ``fs`` and
+    #: ``band`` (which depends on ``fs``) are checked by the signal package's checks.
+    _parameter_constraints: ClassVar[dict[str, Any]] = {"chain": Options(CHAINS)}
 
     def __init__(self, *, fs: float = 30.0, band=HR_BAND, chain: str = "robust"):
         self.fs = fs
@@ -265,12 +240,12 @@ class BaseRPPG(BaseEstimator):
         """Validate the parameters; return ``(fs, band)`` as floats."""
         fs = check_fs(self.fs)
         band = check_band(self.band, fs)
-        check_chain(self.chain)
+        check_params(self, self._parameter_constraints)
         self._check_method_params(fs, band)
         return fs, band
 
     def _check_method_params(self, fs: float, band: tuple[float, float]) -> None:
-        """Validate method-specific parameters (overridden where there are any)."""
+        """Checks that relate parameters to each other or to ``fs`` (overridden where any)."""
 
     def _min_length(self, fs: float, band: tuple[float, float]) -> int:
         """Fewest frames the method needs (overridden by windowed or filtering methods)."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 from scipy.signal import windows
 
+from .._validation import Integer, Positive
 from ..signal import HR_BAND, bandpass
-from ._base import BaseRPPG, _check_int, _check_positive_number
+from ._base import BaseRPPG
 from ._pos import window_samples
 
 __all__ = ["CHROM"]
@@ -98,9 +101,14 @@ class CHROM(BaseRPPG):
         self.window = window
         self.filter_order = filter_order
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **BaseRPPG._parameter_constraints,
+        "window": Positive(),
+        "filter_order": Integer(1),
+    }
+
     def _check_method_params(self, fs: float, band: tuple[float, float]) -> None:
-        window = _check_positive_number(self.window, "window")
-        order = _check_int(self.filter_order, "filter_order", 1)
+        window, order = self.window, self.filter_order
         length = _chrom_length(window, fs)
         needed = 3 * (2 * order + 1) + 1  # zero-phase filtering pads 3 * (2 * order + 1)
         if length < needed:

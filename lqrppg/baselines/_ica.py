@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._validation import Integer, Options, Positive, check_int
 from ..signal import HR_BAND, bandpass, detrend, standardize
-from ._base import BaseRPPG, _check_int, _check_positive_number
+from ._base import BaseRPPG
 
 __all__ = ["ICA"]
 
@@ -193,14 +196,17 @@ class ICA(BaseRPPG):
         self.filter_order = filter_order
         self.random_state = random_state
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **BaseRPPG._parameter_constraints,
+        "n_components": Integer(1, 3),
+        "algorithm": Options(_ALGORITHMS),
+        "detrend_lambda": Positive(),
+        "filter_order": Integer(1),
+    }
+
     def _check_method_params(self, fs: float, band: tuple[float, float]) -> None:
-        m = _check_int(self.n_components, "n_components", 1, 3)
         if not (isinstance(self.component, str) and self.component == "peak"):
-            _check_int(self.component, 'component (or "peak")', 0, m - 1)
-        if self.algorithm not in _ALGORITHMS:
-            raise ValueError(f"algorithm must be one of {_ALGORITHMS}; got {self.algorithm!r}")
-        _check_positive_number(self.detrend_lambda, "detrend_lambda")
-        _check_int(self.filter_order, "filter_order", 1)
+            check_int(self.component, 'component (or "peak")', 0, self.n_components - 1)
 
     def _min_length(self, fs: float, band: tuple[float, float]) -> int:
         return 3 * (2 * self.filter_order + 1) + 1  # padding of the zero-phase band-pass

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import Any, ClassVar
 
 import numpy as np
 
+from .._validation import Positive
 from ..signal import HR_BAND
-from ._base import BaseRPPG, _check_positive_number
+from ._base import BaseRPPG
 
 __all__ = ["POS"]
 
@@ -81,8 +83,13 @@ class POS(BaseRPPG):
         self.chain = chain
         self.window = window
 
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **BaseRPPG._parameter_constraints,
+        "window": Positive(),
+    }
+
     def _check_method_params(self, fs: float, band: tuple[float, float]) -> None:
-        window = _check_positive_number(self.window, "window")
+        window = self.window
         if window_samples(window, fs) < 2:
             raise ValueError(
                 f"window must span at least 2 frames (window * fs >= 2); got window={window!r}"

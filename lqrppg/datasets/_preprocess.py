@@ -16,9 +16,9 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.utils import Bunch
 
+from .._validation import check_choice, check_int, check_size
 from ..signal import diff_normalize, standardize
 from ..video import DiffNormalizer, FaceCropper, Resizer, VideoStandardizer, cut_clips
-from ..video._validation import check_choice, check_int, check_size
 from ._loaders import Recording
 
 __all__ = ["preprocess_dataset"]
@@ -29,7 +29,7 @@ _CACHE_VERSION = 4
 #: Seconds of contact PPG after the last frame (or before the first) above which the
 #: recording is reported "partial": labels beyond the video cannot be used.
 _LABEL_BEYOND_S = 1.0
-_NORMALIZE = ("standardize", "diffnormalize")
+_NORMALIZE = ["standardize", "diffnormalize"]
 _SUMMARY_COLUMNS = {
     "recording": "string",
     "subject": "string",
@@ -525,17 +525,17 @@ def preprocess_dataset(
         raise ValueError(
             f"overlap must be smaller than chunk_length ({chunk_length}); got {overlap}"
         )
-    remainder = check_choice(remainder, "remainder", ("drop", "last"))
+    remainder = check_choice(remainder, "remainder", ["drop", "last"])
     size = check_size(size, "size", allow_none=True)
     normalize = _check_norm(normalize, "normalize")
     label_normalize = _check_norm(label_normalize, "label_normalize")
-    scope = check_choice(scope, "scope", ("recording", "clip"))
+    scope = check_choice(scope, "scope", ["recording", "clip"])
     if scope == "clip" and chunk_length < 3 and "diffnormalize" in (normalize, label_normalize):
         raise ValueError(
             "chunk_length must be >= 3 for 'diffnormalize' with scope='clip' (frame "
             f"differences within a clip); got {chunk_length}"
         )
-    on_error = check_choice(on_error, "on_error", ("skip", "raise"))
+    on_error = check_choice(on_error, "on_error", ["skip", "raise"])
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, int)):
         raise ValueError(f"n_jobs must be an int or None; got {n_jobs!r}")
     if n_jobs == 0:

@@ -18,6 +18,8 @@ from scipy import interpolate, ndimage
 from scipy import signal as sps
 from sklearn.utils import Bunch, check_random_state
 
+from .._validation import check_int, check_real
+
 __all__ = ["make_synthetic_rppg"]
 
 # Relative pulsatile modulation of R, G, B of skin (the normalised blood-volume-pulse
@@ -174,23 +176,6 @@ _CHUNK = 64  # frames rendered at a time
 # --------------------------------------------------------------------------------------------
 # validation
 # --------------------------------------------------------------------------------------------
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_float(value, name: str, low: float, high: float = np.inf, *, open_low=False) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-    if ok:
-        ok = (value > low if open_low else value >= low) and value <= high
-    if not ok:
-        bound = f"> {low}" if open_low else f">= {low}"
-        upper = "" if high == np.inf else f" and <= {high}"
-        raise ValueError(f"{name} must be a finite number {bound}{upper}, got {value!r}")
-    return float(value)
-
-
 def _check_range(value, name: str, low: float, high: float) -> tuple[float, float]:
     """A number or an ordered pair inside [low, high]."""
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
@@ -235,7 +220,7 @@ def _resolve_components(value, name: str, presets, bounds) -> dict[str, Any]:
             out[key] = _check_range(val, f"{name}['delay']", 0.0, _MAX_DELAY)
         else:
             low, high = bounds[key]
-            out[key] = _check_float(val, f"{name}[{key!r}]", low, high)
+            out[key] = check_real(val, f"{name}[{key!r}]", low, high, open_high=False)
     return out
 
 
@@ -444,7 +429,7 @@ class _SourceRecord:
             raise ValueError(f"{name} must be {form}; its signal is not numeric") from None
         if x.ndim != 1:
             raise ValueError(f"{name} must be {form}; got a signal of shape {x.shape}")
-        rate = _check_float(rate, f"{name} rate", 0.0, open_low=True)
+        rate = check_real(rate, f"{name} rate", 0.0, open_low=True, open_high=False)
         if rate < 10.0:
             raise ValueError(f"{name} rate must be >= 10 Hz to carry a pulse, got {rate}")
         if not np.all(np.isfinite(x)):
@@ -1121,11 +1106,11 @@ def make_synthetic_rppg(
     >>> bool(((data.hr >= 45) & (data.hr <= 150)).all())
     True
     """
-    n_subjects = _check_int(n_subjects, "n_subjects", 1)
-    videos_per_subject = _check_int(videos_per_subject, "videos_per_subject", 1)
-    subject_offset = _check_int(subject_offset, "subject_offset", 0)
-    fs = _check_float(fs, "fs", 0.0, open_low=True)
-    duration = _check_float(duration, "duration", 0.0, open_low=True)
+    n_subjects = check_int(n_subjects, "n_subjects", 1)
+    videos_per_subject = check_int(videos_per_subject, "videos_per_subject", 1)
+    subject_offset = check_int(subject_offset, "subject_offset", 0)
+    fs = check_real(fs, "fs", 0.0, open_low=True, open_high=False)
+    duration = check_real(duration, "duration", 0.0, open_low=True, open_high=False)
     n_frames = round(duration * fs)
     if n_frames < 8:
         raise ValueError(
@@ -1144,7 +1129,7 @@ def make_synthetic_rppg(
     light_params = _resolve_components(
         illumination, "illumination", _ILLUMINATION_PRESETS, _ILLUMINATION_BOUNDS
     )
-    sensor_noise = _check_float(sensor_noise, "sensor_noise", 0.0, 50.0)
+    sensor_noise = check_real(sensor_noise, "sensor_noise", 0.0, 50.0, open_high=False)
     out_dtype = _check_dtype(dtype)
     if not isinstance(return_masks, bool | np.bool_):
         raise ValueError(f"return_masks must be True or False, got {return_masks!r}")

@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .._validation import check_choice
+
 __all__ = [
     "bland_altman",
     "evaluate_hr",
@@ -25,8 +27,7 @@ def _check_pair(hr_true, hr_pred, *, nan_policy: str = "raise"):
     Returns the reference and the predictions as float arrays, NaN predictions removed
     under ``nan_policy="omit"``, and the boolean mask of the pairs kept.
     """
-    if nan_policy not in _NAN_POLICIES:
-        raise ValueError(f"nan_policy must be one of {_NAN_POLICIES}; got {nan_policy!r}")
+    check_choice(nan_policy, "nan_policy", _NAN_POLICIES)
     arrays = []
     for name, value in (("hr_true", hr_true), ("hr_pred", hr_pred)):
         arr = np.asarray(value)

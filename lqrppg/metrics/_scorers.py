@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 from sklearn.metrics import make_scorer
 
+from .._validation import check_choice
 from ..exceptions import EstimationWarning
 from ..signal import HR_BAND, estimate_hr
 from ..signal._validation import check_band, check_fs
@@ -62,8 +63,7 @@ def hr_error_from_waveforms(
     >>> round(hr_error_from_waveforms(y, y[::-1], fs=30.0), 1)
     30.0
     """
-    if metric not in _METRICS:
-        raise ValueError(f"metric must be one of {sorted(_METRICS)}; got {metric!r}")
+    check_choice(metric, "metric", sorted(_METRICS))
     fs = check_fs(fs)
     check_band(band, fs)
     hr_true = _as_hr(y_true, fs=fs, band=band, method=method, name="y_true")
@@ -112,8 +112,7 @@ def make_hr_scorer(metric: str = "mae", *, fs: float = 30.0, band=HR_BAND, metho
     >>> from lqrppg.metrics import make_hr_scorer
     >>> neg_hr_mae = make_hr_scorer("mae", fs=30.0)
     """
-    if metric not in _METRICS:
-        raise ValueError(f"metric must be one of {sorted(_METRICS)}; got {metric!r}")
+    check_choice(metric, "metric", sorted(_METRICS))
     fs = check_fs(fs)
     check_band(band, fs)
     return make_scorer(

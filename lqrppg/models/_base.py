@@ -29,7 +29,7 @@ from torch import nn
 
 from lqrppg import __version__
 from lqrppg._files import atomic_write
-from lqrppg._params import is_int, is_real, param_bool, param_int, param_real
+from lqrppg._params import param_bool, param_int, param_real
 from lqrppg._training import (
     current_shard,
     distributed_world,
@@ -41,6 +41,7 @@ from lqrppg._training import (
     train_module,
     train_validation_split,
 )
+from lqrppg._validation import check_choice, check_clips, check_int, is_int, is_real
 from lqrppg.exceptions import EstimationWarning, ModelFileError
 from lqrppg.metrics import hr_error_from_waveforms
 from lqrppg.signal import estimate_hr, standardize
@@ -69,8 +70,6 @@ _PREDICT_THREADS = 1
 _FORMAT = "lqrppg.models"
 # 2: the file carries the SHA-256 of its content ("sha256"), checked on load.
 _FORMAT_VERSION = 2
-# Clips whose finiteness is checked at a time: bounds the temporary boolean array.
-_CHECK_CHUNK = 64
 
 
 # ----------------------------------------------------------------------------- tensors
@@ -105,8 +104,7 @@ def clips_to_tensor(clips: torch.Tensor, preprocessing: str = "standardize") -> 
     >>> bool(abs(float(x[0].mean())) < 1e-5 and abs(float(x[0].std(unbiased=False)) - 1) < 1e-4)
     True
     """
-    if preprocessing not in _PREPROCESSING:
-        raise ValueError(f"preprocessing must be one of {_PREPROCESSING}; got {preprocessing!r}")
+    check_choice(preprocessing, "preprocessing", _PREPROCESSING)
     if clips.dtype == torch.uint8:
         x = clips.to(torch.float32).div_(255.0)
     else:
@@ -667,11 +665,7 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
         p["chunk_length"] = integer("chunk_length", 2)
         p["fs"] = check_fs(self.fs)
         p["band"] = check_band(self.band, p["fs"])
-        if self.preprocessing not in _PREPROCESSING:
-            raise ValueError(
-                f"preprocessing must be one of {_PREPROCESSING}; got {self.preprocessing!r}"
-            )
-        p["preprocessing"] = self.preprocessing
+        p["preprocessing"] = check_choice(self.preprocessing, "preprocessing", _PREPROCESSING)
         p["epochs"] = integer("epochs", 1)
         p["batch_size"] = integer("batch_size", 1)
         p["lr"] = real("lr", 0.0, open_low=True)
@@ -700,49 +694,17 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
                 "resample the video to it, or fit again"
             )
         p["band"] = check_band(self.band, p["fs"])
-        if self.preprocessing not in _PREPROCESSING:
-            raise ValueError(
-                f"preprocessing must be one of {_PREPROCESSING}; got {self.preprocessing!r}"
-            )
-        p["preprocessing"] = self.preprocessing
-        if not is_int(self.batch_size) or self.batch_size < 1:
-            raise ValueError(f"batch_size must be an int >= 1; got {self.batch_size!r}")
-        threads = self.num_threads
-        if threads is not None and (not is_int(threads) or threads < 1):
-            raise ValueError(f"num_threads must be None or an int >= 1; got {threads!r}")
+        p["preprocessing"] = check_choice(self.preprocessing, "preprocessing", _PREPROCESSING)
+        param_int(self, "batch_size", 1)
+        if self.num_threads is not None:
+            check_int(self.num_threads, "num_threads", 1, expected="None or an int >= 1")
         return p
 
     def _check_clips(self, X: Any, *, fitting: bool) -> np.ndarray:
         """``X`` as an array (n, T, H, W, 3), not copied when it already is one."""
         name = type(self).__name__
-        arr = np.asarray(X)
-        if arr.dtype.kind not in "iuf":
-            raise ValueError(
-                f"X must hold real intensities (integer or float dtype); got dtype {arr.dtype}"
-            )
-        if arr.ndim != 5:
-            raise ValueError(
-                "X must be face clips of shape (n_clips, T, H, W, 3): 5 axes, frames in RGB "
-                f"with the colour channels last; got an array of {arr.ndim} axes, shape "
-                f"{arr.shape}. A single clip needs a leading axis: X[None]."
-            )
-        n, T, H, W, C = arr.shape
-        if C != 3:
-            raise ValueError(
-                f"X must have 3 colour channels (RGB) on its last axis (axis 4); got {C} "
-                f"(shape {arr.shape})"
-            )
-        if n < 1 or T < 1:
-            raise ValueError(f"X is empty: shape {arr.shape}")
-        if arr.dtype.kind == "f":
-            for start in range(0, n, _CHECK_CHUNK):
-                part = arr[start : start + _CHECK_CHUNK]
-                if not np.isfinite(part).all():
-                    bad = np.argwhere(~np.isfinite(part))[0]
-                    raise ValueError(
-                        f"X contains NaN or infinite values (first at clip {start + bad[0]}, "
-                        f"frame {bad[1]}); expected finite intensities"
-                    )
+        arr = check_clips(X)
+        T, H, W = arr.shape[1:4]
         if fitting:
             self._check_geometry(T, H, W)
             return arr

@@ -13,8 +13,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from lqrppg._params import is_int, is_real, param_int
+from lqrppg._params import check_lq_params, param_bool, param_int
 from lqrppg._training import broadcast_object, distributed_world
+from lqrppg._validation import is_real
 from lqrppg.models._base import (
     BaseVideoRegressor,
     _cpu_state_dict,
@@ -319,53 +320,15 @@ class LQRPPGRegressor(BaseVideoRegressor):
             raise ValueError(f"expand must be a positive number; got {self.expand!r}")
         p["expand"] = float(self.expand)
         p["architecture"] = check_architecture(self.architecture)
+        p.update(check_lq_params(self, p["fs"])._asdict())
         levels = self.levels
-        if (
-            isinstance(levels, (str, bytes))
-            or not hasattr(levels, "__len__")
-            or not all(is_int(k) and k >= 2 for k in levels)
-        ):
-            raise ValueError(
-                "levels must be a sequence of ints >= 2 (codewords per level, coarse to fine, "
-                f"e.g. (2, 4, 8, 16, 32)); got {levels!r}"
-            )
-        p["levels"] = tuple(int(k) for k in levels)
         if len(p["levels"]) != p["n_blocks"] + 1:
             raise ValueError(
                 f"levels must hold n_blocks + 1 = {p['n_blocks'] + 1} sizes (one per head); got "
                 f"{len(p['levels'])}: levels={levels!r}, n_blocks={self.n_blocks}"
             )
-        if not isinstance(self.use_label_quantization, (bool, np.bool_)):
-            raise ValueError(
-                f"use_label_quantization must be True or False; got {self.use_label_quantization!r}"
-            )
-        p["use_label_quantization"] = bool(self.use_label_quantization)
-        if not is_int(self.quantizer_epochs) or self.quantizer_epochs < 1:
-            raise ValueError(f"quantizer_epochs must be an int >= 1; got {self.quantizer_epochs!r}")
-        p["quantizer_epochs"] = int(self.quantizer_epochs)
-        for name in ("pearson_weight", "frequency_weight"):
-            value = getattr(self, name)
-            if not is_real(value) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
-            p[name] = float(value)
-        if p["pearson_weight"] + p["frequency_weight"] == 0:
-            raise ValueError("pearson_weight and frequency_weight cannot both be 0")
-        try:
-            lo, hi = self.bpm_range
-            ok = is_int(lo) and is_int(hi) and 1 <= lo <= hi
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise ValueError(
-                "bpm_range must be a pair of ints (low, high) with 1 <= low <= high, in beats "
-                f"per minute; got {self.bpm_range!r}"
-            )
-        if p["frequency_weight"] > 0 and hi / 60.0 >= p["fs"] / 2.0:
-            raise ValueError(
-                f"bpm_range[1]={hi} bpm must lie below the Nyquist frequency fs/2 = "
-                f"{p['fs'] / 2:g} Hz = {30 * p['fs']:g} bpm"
-            )
-        p["bpm_range"] = (int(lo), int(hi))
+        p["use_label_quantization"] = param_bool(self, "use_label_quantization")
+        p["quantizer_epochs"] = param_int(self, "quantizer_epochs", 1)
         lq = self.label_quantizer
         if lq is not None and p["use_label_quantization"]:
             inner = _unwrap(lq)

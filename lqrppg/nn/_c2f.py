@@ -24,7 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from lqrppg.nn._checks import ARCHITECTURES, check_architecture, check_int, shape_of
+from lqrppg._validation import check_int
+from lqrppg.nn._checks import ARCHITECTURES, check_architecture, shape_of
 from lqrppg.nn._mamba import BiMambaBlock
 
 __all__ = [
@@ -340,11 +341,11 @@ class C2FNet(nn.Module):
         super().__init__()
         self.architecture = check_architecture(architecture)
         authors = self.architecture == "authors"
-        self.seq_len = check_int("seq_len", seq_len, 1)
-        self.dim = check_int("dim", dim, 8)
+        self.seq_len = check_int(seq_len, "seq_len", 1)
+        self.dim = check_int(dim, "dim", 8)
         if self.dim % 8:
             raise ValueError(f"dim must be a multiple of 8; got {dim!r}")
-        self.n_blocks = check_int("n_blocks", n_blocks, 1)
+        self.n_blocks = check_int(n_blocks, "n_blocks", 1)
         n_levels = self.n_blocks + 1
         if codebooks is not None:
             codebooks = _codebook_list(codebooks, n_levels)
@@ -353,7 +354,7 @@ class C2FNet(nn.Module):
                 codebook_sizes = [2 ** (i + 1) for i in range(n_levels)]
             else:
                 codebook_sizes = [_n_values(c) for c in codebooks]
-        codebook_sizes = tuple(check_int("codebook_sizes[i]", k, 1) for k in codebook_sizes)
+        codebook_sizes = tuple(check_int(k, "codebook_sizes[i]", 1) for k in codebook_sizes)
         if len(codebook_sizes) != n_levels:
             raise ValueError(
                 f"codebook_sizes must hold n_blocks + 1 = {n_levels} sizes; got {codebook_sizes}"

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
+from lqrppg._validation import check_int, is_real
 from lqrppg.nn._checks import shape_of
 
 __all__ = [
@@ -49,16 +49,11 @@ def _check_pair(pred: Any, target: Any) -> torch.Tensor:
     return target.to(pred.dtype)
 
 
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
 def _check_band(T: int, fs: Any, bpm_min: Any, bpm_max: Any) -> None:
-    if not _is_real(fs) or not math.isfinite(fs) or fs <= 0:
+    if not is_real(fs) or not math.isfinite(fs) or fs <= 0:
         raise ValueError(f"fs must be a positive finite number (Hz), got {fs!r}.")
     for name, v in (("bpm_min", bpm_min), ("bpm_max", bpm_max)):
-        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"{name} must be a positive int (beats per minute), got {v!r}.")
+        check_int(v, name, 1, expected="a positive int (beats per minute)")
     if bpm_min > bpm_max:
         raise ValueError(f"need bpm_min <= bpm_max, got bpm_min={bpm_min}, bpm_max={bpm_max}.")
     if bpm_max / 60.0 >= fs / 2.0:
@@ -227,7 +222,7 @@ def frequency_cross_entropy(
     """
     target = _check_pair(pred, target)
     _check_band(pred.shape[1], fs, bpm_min, bpm_max)
-    if sigma is not None and (not _is_real(sigma) or not sigma > 0):
+    if sigma is not None and (not is_real(sigma) or not sigma > 0):
         raise ValueError(f"sigma must be None or a positive number (bpm), got {sigma!r}.")
     power = _band_power(pred, fs, bpm_min, bpm_max)
     with torch.no_grad():

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
 
+from lqrppg._validation import check_int, is_int, is_real
 from lqrppg.nn._checks import shape_of
 
 __all__ = [
@@ -453,25 +453,16 @@ def selective_scan(
 def _check_chunk_size(chunk_size: Any) -> None:
     if isinstance(chunk_size, str) and chunk_size == "auto":
         return
-    if not _is_int(chunk_size) or chunk_size < 1:
+    if not is_int(chunk_size) or chunk_size < 1:
         raise ValueError(f"chunk_size must be 'auto' or a positive int, got {chunk_size!r}.")
 
 
 def _resolve_dt_rank(dt_rank: int | str, d_model: int) -> int:
     if isinstance(dt_rank, str) and dt_rank == "auto":
         return math.ceil(d_model / 16)
-    if not _is_int(dt_rank) or dt_rank < 1:
+    if not is_int(dt_rank) or dt_rank < 1:
         raise ValueError(f"dt_rank must be 'auto' or a positive int, got {dt_rank!r}.")
     return int(dt_rank)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _check_positive_int(name: str, value: Any) -> None:
-    if not _is_int(value) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}.")
 
 
 def _check_block_input(x: Any, d_model: int) -> None:
@@ -567,11 +558,11 @@ class _MambaBase(nn.Module):
         dtype: Any,
     ) -> None:
         super().__init__()
-        _check_positive_int("d_model", d_model)
-        _check_positive_int("d_state", d_state)
-        _check_positive_int("d_conv", d_conv)
+        check_int(d_model, "d_model", 1, expected="a positive int")
+        check_int(d_state, "d_state", 1, expected="a positive int")
+        check_int(d_conv, "d_conv", 1, expected="a positive int")
         _check_chunk_size(chunk_size)
-        if isinstance(expand, bool) or not isinstance(expand, numbers.Real) or not expand > 0:
+        if not is_real(expand) or not expand > 0:
             raise ValueError(f"expand must be a positive number, got {expand!r}.")
         d_model, d_state, d_conv = int(d_model), int(d_state), int(d_conv)
         d_inner = int(expand * d_model)

@@ -19,7 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lqrppg.nn._checks import check_architecture, check_int, check_real, shape_of
+from lqrppg._validation import check_int, check_real
+from lqrppg.nn._checks import check_architecture, shape_of
 from lqrppg.nn._mamba import BiMambaBlock
 
 __all__ = [
@@ -137,14 +138,14 @@ class PulseLabelEncoder(nn.Module):
     ) -> None:
         super().__init__()
         self.architecture = check_architecture(architecture)
-        self.length = check_int("length", length, 1)
-        self.width = check_int("width", width, 1)
-        kernel_size = check_int("kernel_size", kernel_size, 1)
+        self.length = check_int(length, "length", 1)
+        self.width = check_int(width, "width", 1)
+        kernel_size = check_int(kernel_size, "kernel_size", 1)
         dilations = tuple(dilations)
         if not dilations:
             raise ValueError("dilations must hold at least one dilation")
         for d in dilations:
-            check_int("dilations[i]", d, 1)
+            check_int(d, "dilations[i]", 1)
         factory = {"device": device, "dtype": dtype}
         self.convs = nn.ModuleList(
             nn.Conv1d(
@@ -259,13 +260,11 @@ class ScalarEMAQuantizer(nn.Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        self.n_codes = check_int("n_codes", n_codes, 1)
-        self.commitment = check_real("commitment", commitment, 0.0, float("inf"), open_low=False)
-        self.decay = check_real("decay", decay, 0.0, 1.0, open_low=False)
-        self.eps = check_real("eps", eps, 0.0, float("inf"), open_low=True)
-        self.dead_code_threshold = check_real(
-            "dead_code_threshold", dead_code_threshold, 0.0, float("inf"), open_low=False
-        )
+        self.n_codes = check_int(n_codes, "n_codes", 1)
+        self.commitment = check_real(commitment, "commitment", 0.0)
+        self.decay = check_real(decay, "decay", 0.0, 1.0)
+        self.eps = check_real(eps, "eps", 0.0, open_low=True)
+        self.dead_code_threshold = check_real(dead_code_threshold, "dead_code_threshold", 0.0)
         factory = {"device": device, "dtype": dtype}
         self.register_buffer("codebook", torch.zeros(self.n_codes, **factory))
         self.register_buffer("cluster_size", torch.zeros(self.n_codes, **factory))

@@ -157,11 +157,11 @@ def live_updates(
     import cv2
 
     from lqrppg._methods import BASELINES, baseline_class
+    from lqrppg._validation import check_positive
     from lqrppg.pipeline._video import _check_seconds, check_band_bpm
     from lqrppg.signal import respiration_rate
     from lqrppg.video import StreamCrop
     from lqrppg.video._io import _check_path, _open, _quiet_opencv
-    from lqrppg.video._validation import check_positive
 
     if method not in BASELINES:
         raise ValueError(

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from lqrppg._validation import check_int
 from lqrppg.video import cut_clips, overlap_add
-from lqrppg.video._validation import check_int
 
 __all__ = ["predict_recording"]
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from lqrppg._methods import BASELINES, baseline_class
+from lqrppg._validation import check_int, check_positive
 from lqrppg.signal import MIN_SNR, confidence_label, estimate_hr, filter_pulse, hr_windowed
 
 __all__ = [
@@ -542,7 +543,6 @@ def predict_frames(
     True
     """
     from lqrppg.video._io import _InMemory
-    from lqrppg.video._validation import check_positive
 
     arr = np.asarray(frames)
     if arr.ndim != 4 or arr.shape[-1] != 3 or arr.dtype != np.uint8 or 0 in arr.shape:
@@ -573,11 +573,8 @@ def _predict(source, name, rate, n_declared, method, model, window, step, face, 
         raise ValueError(f"min_snr must be a number of dB (-inf: every estimate); got {min_snr!r}")
     if np.isnan(min_snr):
         raise ValueError("min_snr must be a number of dB (-inf: every estimate); got nan")
-    if face_index is not None and (
-        isinstance(face_index, bool) or not isinstance(face_index, int | np.integer)
-        or face_index < 0
-    ):  # fmt: skip
-        raise ValueError(f"face_index must be None or an integer >= 0; got {face_index!r}")
+    if face_index is not None:
+        check_int(face_index, "face_index", 0, expected="None or an integer >= 0")
     if face_index is not None and not face:
         raise ValueError("face_index needs face=True (faces are not looked for otherwise)")
     band_hz = check_band_bpm(band, rate)

@@ -14,7 +14,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from lqrppg._params import is_int, param_int, param_real
+from lqrppg._params import check_lq_params, param_int, param_real
 from lqrppg._training import (
     random_seed,
     resolve_device,
@@ -24,6 +24,7 @@ from lqrppg._training import (
     train_module,
     train_validation_split,
 )
+from lqrppg._validation import check_int, is_int
 from lqrppg.nn import LabelQuantizerNet, frequency_cross_entropy, neg_pearson_loss
 from lqrppg.nn._checks import check_architecture
 from lqrppg.signal._validation import is_flat
@@ -248,18 +249,9 @@ class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         integer = functools.partial(param_int, self)
         real = functools.partial(param_real, self)
 
-        levels = self.levels
-        if (
-            isinstance(levels, (str, bytes))
-            or not hasattr(levels, "__len__")
-            or len(levels) == 0
-            or not all(is_int(k) and k >= 2 for k in levels)
-        ):
-            raise ValueError(
-                "levels must be a non-empty sequence of ints >= 2 (codewords per level, e.g. "
-                f"(2, 4, 8, 16, 32)); got {levels!r}"
-            )
-        p: dict[str, Any] = {"levels": tuple(int(k) for k in levels)}
+        p: dict[str, Any] = {"fs": real("fs", 0.0, open_low=True)}
+        lq = check_lq_params(self, p["fs"])
+        p.update(lq._asdict())
         for name in ("width", "d_state", "d_conv", "epochs", "batch_size"):
             p[name] = integer(name, 1)
         p["verbose"] = (
@@ -277,31 +269,6 @@ class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         p["ema_decay"] = real("ema_decay", 0.0, 1.0)
         p["ema_eps"] = real("ema_eps", 0.0, open_low=True)
         p["dead_code_threshold"] = real("dead_code_threshold", 0.0)
-        p["pearson_weight"] = real("pearson_weight", 0.0)
-        p["frequency_weight"] = real("frequency_weight", 0.0)
-        if p["pearson_weight"] + p["frequency_weight"] == 0:
-            raise ValueError(
-                "pearson_weight and frequency_weight cannot both be 0: the quantizers would "
-                "have nothing to reproduce"
-            )
-        p["fs"] = real("fs", 0.0, open_low=True)
-        bpm = self.bpm_range
-        try:
-            lo, hi = bpm
-            ok = is_int(lo) and is_int(hi) and 1 <= lo <= hi
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise ValueError(
-                f"bpm_range must be a pair of ints (low, high) with 1 <= low <= high, in beats "
-                f"per minute; got {bpm!r}"
-            )
-        if p["frequency_weight"] > 0 and hi / 60.0 >= p["fs"] / 2.0:
-            raise ValueError(
-                f"bpm_range[1]={hi} bpm ({hi / 60:.3g} Hz) must lie below the Nyquist frequency "
-                f"fs/2 = {p['fs'] / 2:.3g} Hz"
-            )
-        p["bpm_range"] = (int(lo), int(hi))
         p["validation_fraction"] = real("validation_fraction", 0.0, 1.0)
         if self.patience is not None:
             p["patience"] = integer("patience", 1)
@@ -491,8 +458,8 @@ class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         out = np.empty((n, len(self.modules_), T), dtype=np.int64)
         data = torch.from_numpy(Z.astype(np.float32))
         threads = self.num_threads
-        if threads is not None and (not is_int(threads) or threads < 1):
-            raise ValueError(f"num_threads must be None or an int >= 1; got {threads!r}")
+        if threads is not None:
+            check_int(threads, "num_threads", 1, expected="None or an int >= 1")
         with torch_num_threads(threads), torch.no_grad():
             for start in range(0, n, _INFERENCE_BATCH):
                 chunk = data[start : start + _INFERENCE_BATCH].to(self.device_)

@@ -7,6 +7,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import linalg, signal
 
+from .._validation import check_choice, check_int
 from ._validation import check_band, check_fs, check_signal
 
 __all__ = [
@@ -42,9 +43,7 @@ CHAINS = ("robust", "toolbox")
 
 def check_chain(chain) -> str:
     """Return ``chain`` if it names an HR chain, or raise ``ValueError``."""
-    if not isinstance(chain, str) or chain not in CHAINS:
-        raise ValueError(f"chain must be one of {CHAINS}; got {chain!r}")
-    return chain
+    return check_choice(chain, "chain", CHAINS)
 
 
 def chain_pass_band(band, fs: float, chain: str = "robust") -> tuple[float, float]:
@@ -223,8 +222,7 @@ def bandpass(x, fs: float, band=(0.75, 2.5), order: int = 1) -> np.ndarray:
     """
     fs = check_fs(fs)
     low, high = check_band(band, fs)
-    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
-        raise ValueError(f"order must be a positive integer; got {order!r}")
+    order = check_int(order, "order", 1, expected="a positive integer")
     if low < _MIN_RELATIVE_EDGE * fs / 2:
         raise ValueError(
             f"fs={fs:g} Hz is too high for a band-pass from {low:g} Hz: the band's lower edge "

@@ -9,6 +9,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import signal
 
+from .._validation import check_choice, check_int
 from ..exceptions import EstimationWarning
 from ._filters import (
     HR_BAND,
@@ -74,9 +75,7 @@ def _dense_nfft(n: int, fs: float, resolution: float = _RESOLUTION_HZ) -> int:
 def _check_nfft(nfft, n: int, fs: float) -> int:
     if nfft is None:
         return _dense_nfft(n, fs)
-    if isinstance(nfft, bool) or not isinstance(nfft, (int, np.integer)) or nfft < n:
-        raise ValueError(f"nfft must be an integer >= the signal length {n}; got {nfft!r}")
-    return int(nfft)
+    return check_int(nfft, "nfft", n, expected=f"an integer >= the signal length {n}")
 
 
 def _check_bool(value, name: str) -> bool:
@@ -463,12 +462,6 @@ def hr_peaks(x, fs: float, band=HR_BAND):
     return float(hr[0]) if arr.ndim == 1 else hr
 
 
-def _check_method(method: str) -> str:
-    if method not in _HR_METHODS:
-        raise ValueError(f"method must be one of {_HR_METHODS}; got {method!r}")
-    return method
-
-
 def _filtering(fs, band, detrend_lambda, order, chain, method):
     """(pass band, lambda, order) of :func:`estimate_hr`'s filtering: :func:`filter_pulse`'s,
     capped at the band's top for ``method="peaks"`` (a dicrotic wave left in the signal
@@ -631,7 +624,7 @@ def estimate_hr(
     >>> est.confidence, bool(est.reliable())
     ('low', False)
     """
-    method = _check_method(method)
+    method = check_choice(method, "method", _HR_METHODS)
     chain = check_chain(chain)
     return_quality = _check_bool(return_quality, "return_quality")
     fs = check_fs(fs)
@@ -714,7 +707,7 @@ def hr_windowed(
     >>> times.tolist(), np.round(hr).tolist()
     ([5.0, 10.0, 15.0, 20.0, 25.0], [90.0, 90.0, 90.0, 90.0, 90.0])
     """
-    method = _check_method(method)
+    method = check_choice(method, "method", _HR_METHODS)
     chain = check_chain(chain)
     return_quality = _check_bool(return_quality, "return_quality")
     fs = check_fs(fs)

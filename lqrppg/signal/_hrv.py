@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import signal as sps
 
+from .._validation import check_int
 from ..exceptions import EstimationWarning
 from ._beats import Beats, _check_fraction, _check_pair, classify_intervals
 
@@ -91,12 +92,6 @@ class HRV:
             "timing_noise": self.timing_noise,
             "reasons": dict(self.reasons),
         }
-
-
-def _check_count(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
 
 
 def _band_power(t: np.ndarray, x: np.ndarray, lf_band, hf_band) -> tuple[float, float]:
@@ -215,7 +210,7 @@ def hrv(
     """
     lo_hi = _check_pair(hr_range, "hr_range", 1.0, 600.0)
     max_deviation = _check_fraction(max_deviation, "max_deviation")
-    min_intervals = _check_count(min_intervals, "min_intervals", 2)
+    min_intervals = check_int(min_intervals, "min_intervals", 2)
     max_flagged = _check_fraction(max_flagged, "max_flagged")
     max_noise_share = _check_fraction(max_noise_share, "max_noise_share")
     ok = isinstance(noise_tolerance, numbers.Real) and not isinstance(noise_tolerance, bool)

@@ -10,6 +10,7 @@ import numpy as np
 from scipy import interpolate
 from scipy import signal as sps
 
+from .._validation import check_int
 from ..exceptions import EstimationWarning
 from ._beats import Beats, _check_fraction, _check_pair, detect_beats
 from ._validation import check_fs, check_signal
@@ -236,10 +237,7 @@ def respiration_rate(
         or max_spread <= 0
     ):
         raise ValueError(f"max_spread must be a positive number of breaths/min; got {max_spread!r}")
-    if isinstance(min_agree, bool) or not isinstance(min_agree, numbers.Integral):
-        raise ValueError(f"min_agree must be 1, 2 or 3; got {min_agree!r}")
-    if not 1 <= min_agree <= 3:
-        raise ValueError(f"min_agree must be 1, 2 or 3; got {min_agree!r}")
+    min_agree = check_int(min_agree, "min_agree", 1, 3, expected="1, 2 or 3")
     duration = arr.size / fs
     if beats is not None and not isinstance(beats, Beats):
         raise ValueError(

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._validation import check_int
 from ._filters import bandpass, detrend, standardize
 from ._validation import check_band, check_fs
 
@@ -131,9 +132,7 @@ class BandpassFilter(_RowSignalTransformer):
 
     def _check_params(self) -> None:
         check_band(self.band, check_fs(self.fs))
-        order = self.order
-        if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
-            raise ValueError(f"order must be a positive integer; got {order!r}")
+        check_int(self.order, "order", 1, expected="a positive integer")
 
     def _apply(self, X):
         return bandpass(X, self.fs, band=self.band, order=self.order)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._validation import check_choice, check_int
+from .._validation import check_choice, check_int
 
 __all__ = ["clip_window", "cut_clips", "overlap_add"]
 
-_REMAINDERS = ("drop", "pad", "last")
-_WINDOWS = ("hann", "boxcar")
+_REMAINDERS = ["drop", "pad", "last"]
+_WINDOWS = ["hann", "boxcar"]
 
 
 def cut_clips(

@@ -10,12 +10,11 @@ light.
 from __future__ import annotations
 
 import functools
-import numbers
 import os
 
 import numpy as np
 
-from ._validation import check_int
+from .._validation import check_int, check_real
 
 __all__ = ["detect_faces"]
 
@@ -130,9 +129,7 @@ def detect_faces(
             "image must be a uint8 RGB image of shape (H, W, 3) or a grey image (H, W); "
             f"got dtype {arr.dtype} and shape {arr.shape}"
         )
-    ok = isinstance(scale_factor, numbers.Real) and not isinstance(scale_factor, bool)
-    if not ok or not np.isfinite(scale_factor) or scale_factor <= 1:
-        raise ValueError(f"scale_factor must be a finite number > 1; got {scale_factor!r}")
+    scale_factor = check_real(scale_factor, "scale_factor", 1, open_low=True)
     min_neighbors = check_int(min_neighbors, "min_neighbors", 0)
     min_size = check_int(min_size, "min_size", 0)
     if max_size is not None:

@@ -7,9 +7,9 @@ import warnings
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._validation import check_choice, check_clips, check_int, check_positive, check_size
 from ._detect import detect_faces
 from ._transforms import _ClipTransformer
-from ._validation import check_choice, check_clips, check_int, check_positive, check_size
 
 __all__ = ["FaceCropper", "FaceNotFoundWarning"]
 
@@ -121,10 +121,10 @@ class FaceCropper(_ClipTransformer):
 
     def _check_params(self) -> None:
         check_positive(self.scale, "scale")
-        check_choice(self.detect, "detect", ("first", "every"))
+        check_choice(self.detect, "detect", ["first", "every"])
         check_int(self.every_n, "every_n", 1)
-        check_choice(self.smooth, "smooth", ("none", "median"))
-        check_choice(self.on_missing, "on_missing", ("raise", "center"))
+        check_choice(self.smooth, "smooth", ["none", "median"])
+        check_choice(self.on_missing, "on_missing", ["raise", "center"])
         check_size(self.output_size, "output_size", allow_none=True)
         check_int(self.min_face_size, "min_face_size", 1)
         check_int(self.min_neighbors, "min_neighbors", 1)

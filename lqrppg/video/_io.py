@@ -13,8 +13,8 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._validation import check_choice, check_int, check_positive
 from ..exceptions import TruncatedVideoWarning
-from ._validation import check_choice, check_int, check_positive
 
 __all__ = ["VideoChunk", "iter_video_chunks", "read_video", "video_info", "write_video"]
 
@@ -281,7 +281,7 @@ def read_video(path, *, max_frames: int | None = None, color: str = "rgb", fps=N
     >>> tmp.cleanup()
     """
     p = _check_path(path)
-    color = check_choice(color, "color", ("rgb", "bgr"))
+    color = check_choice(color, "color", ["rgb", "bgr"])
     limit = None if max_frames is None else check_int(max_frames, "max_frames", 1)
     cap = _open(p)
     try:
@@ -384,7 +384,7 @@ def iter_video_chunks(
             f"overlap must be smaller than chunk_frames ({chunk_frames}); got {overlap}"
         )
     limit = None if max_frames is None else check_int(max_frames, "max_frames", 1)
-    color = check_choice(color, "color", ("rgb", "bgr"))
+    color = check_choice(color, "color", ["rgb", "bgr"])
     reader = _read_chunks(_check_path(path), chunk_frames, overlap, limit, fps, _Frames(color))
     return (chunk for chunk, _ in reader)
 
@@ -634,7 +634,7 @@ def write_video(path, frames, fps: float, *, codec: str | None = None, color: st
             f"{arr.dtype} and shape {arr.shape}"
         )
     rate = check_positive(fps, "fps")
-    color = check_choice(color, "color", ("rgb", "bgr"))
+    color = check_choice(color, "color", ["rgb", "bgr"])
     if codec is None:
         if p.suffix.lower() not in _DEFAULT_CODECS:
             raise ValueError(

@@ -8,11 +8,11 @@ from collections.abc import Callable
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._validation import check_choice, check_int, check_positive, check_size
 from ._clips import overlap_add
 from ._detect import detect_faces
 from ._face import _square_box
 from ._io import _check_path, _Frames, _in_background, _read_chunks, video_info
-from ._validation import check_choice, check_int, check_positive, check_size
 
 __all__ = ["StreamCrop", "stream_predict", "tiling_chunk_frames"]
 
@@ -122,7 +122,7 @@ class StreamCrop:
 
     def _run(self, fps: float, chunk_frames: int) -> _CropRun:
         """Check the parameters; the per-video state of one streaming run."""
-        check_choice(self.box, "box", ("chunk", "first", "frame"))
+        check_choice(self.box, "box", ["chunk", "first", "frame"])
         if not (isinstance(self.size, str) and self.size == "mean"):
             try:
                 check_size(self.size, "size")
@@ -432,7 +432,7 @@ def _stream_predict(
     """
     if not callable(predict_fn):
         raise ValueError(f"predict_fn must be callable; got {type(predict_fn).__name__}")
-    check_choice(window, "window", ("hann", "boxcar"))
+    check_choice(window, "window", ["hann", "boxcar"])
     p = source
     chunk = _frames_in(chunk_seconds, rate, "chunk_seconds", 2)
     overlap = _frames_in(overlap_seconds, rate, "overlap_seconds", 0)

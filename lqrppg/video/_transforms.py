@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ._validation import check_choice, check_clips, check_positive, check_size
+from .._validation import check_choice, check_clips, check_positive, check_size
 
 __all__ = ["DiffNormalizer", "Resizer", "VideoStandardizer"]
 
-_INTERPOLATIONS = ("area", "linear", "cubic", "nearest", "lanczos")
+_INTERPOLATIONS = ["area", "linear", "cubic", "nearest", "lanczos"]
 _RESIZE_DTYPES = ("uint8", "uint16", "int16", "float32", "float64")
 
 

@@ -1,4 +1,5 @@
-"""scikit-learn contract of the signal transformers."""
+"""scikit-learn contract of the signal transformers (scikit-learn's own checks of them run in
+tests/test_common.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from lqrppg.signal import (
     BandpassFilter,
@@ -19,50 +19,6 @@ from lqrppg.signal import (
     detrend,
     standardize,
 )
-
-# The generic checks feed clips of 2-5 time steps. A band-pass needs more samples than its
-# forward-backward padding (10 for order 1) and refuses shorter clips with a clear error
-# rather than filtering them with an arbitrary shorter padding.
-_SHORT = "needs clips longer than the filter padding (10 samples); the check uses 2-5"
-_BANDPASS_XFAIL = {
-    name: _SHORT
-    for name in (
-        "check_fit_score_takes_y",
-        "check_estimators_dtypes",
-        "check_pipeline_consistency",
-        "check_estimators_pickle",
-        "check_f_contiguous_array_estimator",
-        "check_transformer_data_not_an_array",
-        "check_transformer_general",
-        "check_transformer_preserve_dtypes",
-        "check_methods_sample_order_invariance",
-        "check_methods_subset_invariance",
-        "check_dict_unchanged",
-        "check_fit_idempotent",
-    )
-}
-# Its integer data hold rows with one repeated value: a constant clip has no standard
-# deviation and is refused (standardizing it would divide by zero).
-_STANDARDIZER_XFAIL = {
-    "check_estimators_dtypes": "integer check data contain constant clips, which are refused"
-}
-
-
-def _expected_failed(estimator):
-    if isinstance(estimator, BandpassFilter):
-        return _BANDPASS_XFAIL
-    if isinstance(estimator, SignalStandardizer):
-        return _STANDARDIZER_XFAIL
-    return {}
-
-
-@parametrize_with_checks(
-    [Detrender(), BandpassFilter(fs=30.0), SignalStandardizer()],
-    expected_failed_checks=_expected_failed,
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
-
 
 X = np.random.default_rng(0).standard_normal((4, 300)).cumsum(axis=1)
 
