@@ -34,7 +34,7 @@ rates beside ours (the same HR to within 0.2 bpm is a target).
 
 Run: ``python benchmarks/bench_streaming.py [--repeats 3] [--reference-src DIR]``. The
 videos go to a temporary folder (removed afterwards unless ``--keep DIR``). Writes
-docs/benchmarks/streaming.md.
+docs/benchmarks/streaming.md and its figure streaming.png.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _common import log, write_results
+from _common import FIGURE_WIDTH, log, pyplot, save_figure, write_results
 
 from lqrppg.datasets import make_synthetic_rppg
 
@@ -186,6 +186,63 @@ def _best(runs: list[dict]) -> dict:
     return {**best, "peak MB": max(r["peak MB"] for r in runs)}
 
 
+def _tree_commit(src) -> str:
+    """The short commit of a source tree, or "unknown" outside git."""
+    run = subprocess.run(
+        ["git", "-C", str(src), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return run.stdout.strip() or "unknown"
+
+
+def draw(speed: pd.DataFrame, lengths: pd.DataFrame, ref_rows: list[dict]) -> str:
+    """Left: frames/s by frame size (decode, each method, the reference); right: peak RSS by
+    length at 640x480."""
+    plt = pyplot()
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 4.0), layout="constrained")
+    ref = pd.DataFrame(ref_rows)
+    bars = [("decode only", "decode only frames/s", None)]
+    bars += [(m, f"{m} frames/s", None) for m in METHODS]
+    if len(ref):
+        bars += [(f"{m}, reference tree", None, m) for m in METHODS]
+    x = np.arange(len(speed))
+    width = 0.8 / len(bars)
+    for k, (label, column, ref_method) in enumerate(bars):
+        if column is not None:
+            values = speed[column].to_numpy(float)
+        else:
+            rows = ref[ref["method"] == ref_method].set_index("video")["reference frames/s"]
+            values = np.array([rows.get(v, np.nan) for v in speed.index], dtype=float)
+        colour = "C0" if k == 0 else ("C1", "C2")[list(METHODS).index(ref_method or label)]
+        style = {"hatch": "//", "edgecolor": "white"} if ref_method else {}
+        offset = (k - (len(bars) - 1) / 2) * width
+        ax.bar(x + offset, values, width, label=label, color=colour, **style)
+    ax.set_yscale("log")
+    ax.set_xticks(x, speed.index)
+    ax.set_ylabel("frames/s (best of the rounds)")
+    ax.set_title("Speed by frame size")
+    ax.legend(fontsize=7.5)
+    for m, colour in zip(METHODS, ("C1", "C2"), strict=True):
+        bx.plot(lengths.index, lengths[f"{m} peak MB"], "o-", color=colour, label=m)
+        if len(ref):
+            rows = ref[(ref["method"] == m) & ref["video"].str.startswith("640x480")]
+            secs = [float(v.split(", ")[1].rstrip(" s")) for v in rows["video"]]
+            bx.plot(secs, rows["reference peak MB"], "s--", color=colour, mfc="none",
+                    label=f"{m}, reference tree")  # fmt: skip
+    bx.axhline(600, color="#d62728", lw=1, label="target at 640x480 (600 MB)")
+    bx.set_xscale("log")
+    bx.set_xlabel("video length at 640x480 (s)")
+    bx.set_ylabel("peak RSS (MB)")
+    bx.set_ylim(bottom=0)
+    bx.set_title("Memory by length")
+    bx.legend(fontsize=7.5)
+    return save_figure(
+        fig,
+        "streaming",
+        "Left: frames/s of decoding alone and of lqrppg predict per frame size (log scale); "
+        "right: peak memory by video length at 640x480, with the 600 MB target.",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -202,6 +259,7 @@ def main() -> None:
         help="sizes the reference runs on (its 3840x2160 chunks may need 7+ GB)",
     )
     parser.add_argument("--keep", metavar="DIR", help="write the videos here and keep them")
+    parser.add_argument("--load", default="", help="other work on the machine, for the page")
     args = parser.parse_args()
     if args.speed_seconds not in args.lengths:
         parser.error("--speed-seconds must be one of --lengths")
@@ -339,8 +397,13 @@ def main() -> None:
         "cores are shared with other work, so single runs vary by tens of percent; the "
         "ratios within a round are the measure.\n\n" + verdict
     )
+    if args.load:
+        notes = f"Load while measuring: {args.load}\n\n" + notes
+    if ref:
+        notes += f"\n\nReference tree `{ref}`: commit {_tree_commit(ref)}."
     sections = [
         ("Setup", notes),
+        ("Figure", draw(speed, lengths, ref_rows)),
         ("Speed against decoding, and memory, by frame size", speed.T),
         ("Peak memory and heart rate by length, 640x480", lengths),
     ]
