@@ -12,19 +12,14 @@ LQ-rPPG authors' released real-data models from a copy of their files. This subp
 imports torch.
 """
 
+from lqrppg.models._augmentation import augment_batch, compress_time, stretch_time
 from lqrppg.models._authors import (
     AUTHORS_PROTOCOLS,
     authors_model_card,
     authors_protocols,
     load_authors_checkpoint,
 )
-from lqrppg.models._base import (
-    BaseVideoRegressor,
-    augment_batch,
-    clips_to_tensor,
-    compress_time,
-    stretch_time,
-)
+from lqrppg.models._base import BaseVideoRegressor, clips_to_tensor
 from lqrppg.models._lqrppg import LQRPPGRegressor
 from lqrppg.models._physnet import PhysNetRegressor
 from lqrppg.models._pretrained import PRETRAINED, pretrained_path

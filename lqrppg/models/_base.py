@@ -1,13 +1,14 @@
-"""Shared machinery of the torch rPPG estimators: clips, augmentation, training, persistence.
+"""The estimator the torch rPPG estimators share: clips in, training, prediction.
 
 :class:`BaseVideoRegressor` holds everything :class:`~lqrppg.models.LQRPPGRegressor` and
 :class:`~lqrppg.models.PhysNetRegressor` have in common: the validation of video clips
 ``(n_clips, T, H, W, 3)`` and contact-PPG labels ``(n_clips, T)``, their conversion to float32
-channels-first tensors batch by batch (:func:`clips_to_tensor`), the HR-aware temporal
-resampling and flip augmentation of the authors (:func:`augment_batch`), the call into the one
-training loop of the package (:func:`lqrppg._training.train_module`) with the validation HR
-error after every epoch, batched prediction, heart rates and the HR score, pickling and
-``save`` / ``load``. A subclass supplies the network, its loss and its training targets.
+channels-first tensors batch by batch (:func:`clips_to_tensor`), the call into the one
+training loop of the package (:func:`lqrppg._training.train_module`) with the HR-aware
+augmentation of the authors (``_augmentation``) and the validation HR error after every
+epoch, batched prediction, heart rates and the HR score, pickling and ``save`` / ``load``
+(the file format: ``_persistence``). A subclass supplies the network, its loss and its
+training targets.
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ import copy
 import functools
 import json
 import math
-import pickle
 import warnings
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,19 +40,28 @@ from lqrppg._training import (
     train_module,
     train_validation_split,
 )
-from lqrppg._validation import check_choice, check_clips, check_int, is_int, is_real
+from lqrppg._validation import check_choice, check_clips, check_int
 from lqrppg.exceptions import EstimationWarning, ModelFileError
 from lqrppg.metrics import hr_error_from_waveforms
+from lqrppg.models._augmentation import (
+    _augment,
+    _augmentation_draws,
+)
+from lqrppg.models._persistence import (
+    _FORMAT,
+    _FORMAT_VERSION,
+    _available_device,
+    _cpu_state_dict,
+    _decode,
+    _params_json,
+    payload_digest,
+    read_model_file,
+    restore_module,
+)
 from lqrppg.signal import estimate_hr, standardize
 from lqrppg.signal._validation import check_band, check_fs, is_flat
 
-__all__ = [
-    "BaseVideoRegressor",
-    "augment_batch",
-    "clips_to_tensor",
-    "compress_time",
-    "stretch_time",
-]
+__all__ = ["BaseVideoRegressor", "clips_to_tensor"]
 
 _PREPROCESSING = ("standardize", "none")
 #: Bounds of one forward pass of ``predict``: frames (the selective scans' states grow with
@@ -67,9 +75,6 @@ _PREDICT_INPUT_BYTES = 64 * 2**20
 #: (docs/benchmarks/complexity.md): their operations are too small for a thread pool to pay
 #: off, and on a busy CPU its workers wait for each other. Set num_threads for more.
 _PREDICT_THREADS = 1
-_FORMAT = "lqrppg.models"
-# 2: the file carries the SHA-256 of its content ("sha256"), checked on load.
-_FORMAT_VERSION = 2
 
 
 # ----------------------------------------------------------------------------- tensors
@@ -115,459 +120,6 @@ def clips_to_tensor(clips: torch.Tensor, preprocessing: str = "standardize") -> 
     # A view: the memory stays in the clips' (batch, T, H, W, 3) order, which is the
     # channels-last layout the networks' convolutions run fastest on (see C2FNet.embed).
     return x.permute(0, 4, 1, 2, 3)
-
-
-# ----------------------------------------------------------------------------- augmentation
-
-
-def stretch_time(x: torch.Tensor, offset: int = 0, dim: int = -1) -> torch.Tensor:
-    """Play a sequence twice slower: linear interpolation at positions ``(offset + t) / 2``.
-
-    Output sample ``t`` (``t = 0 .. T-1``) is the input linearly interpolated at the
-    fractional index ``(offset + t) / 2``: the first ``T`` samples of the sequence stretched
-    by 2 after dropping ``offset`` of them. A pulse at 100 bpm becomes one at 50 bpm.
-
-    Parameters
-    ----------
-    x : torch.Tensor
-        Sequences along ``dim`` (float).
-    offset : int, default=0
-        Samples of the stretched sequence skipped at its start, in ``[0, T - 1]``.
-    dim : int, default=-1
-        The time axis.
-
-    Returns
-    -------
-    torch.Tensor, same shape as ``x``
-
-    Examples
-    --------
-    >>> import torch
-    >>> stretch_time(torch.tensor([0.0, 2.0, 4.0, 6.0]))
-    tensor([0., 1., 2., 3.])
-    >>> stretch_time(torch.tensor([0.0, 2.0, 4.0, 6.0]), offset=1)
-    tensor([1., 2., 3., 4.])
-    """
-    T = x.shape[dim]
-    if not is_int(offset) or not 0 <= offset <= T - 1:
-        raise ValueError(f"offset must be an int in [0, T - 1 = {T - 1}]; got {offset!r}")
-    pos = (int(offset) + torch.arange(T, device=x.device)) / 2.0
-    lo = pos.floor().long()
-    hi = (lo + 1).clamp_max(T - 1)
-    shape = [1] * x.ndim
-    shape[dim] = T
-    frac = (pos - lo).to(x.dtype).reshape(shape)
-    return x.index_select(dim, lo) * (1 - frac) + x.index_select(dim, hi) * frac
-
-
-def compress_time(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
-    """Play a sequence twice faster: every second sample, repeated to fill ``T``.
-
-    The samples ``0, 2, 4, ...`` (``ceil(T / 2)`` of them) followed by as many of the same
-    again as fit: a pulse at 60 bpm becomes one at 120 bpm (with a jump where the copy
-    starts, as in the authors' augmentation).
-
-    Parameters
-    ----------
-    x : torch.Tensor
-        Sequences along ``dim``.
-    dim : int, default=-1
-        The time axis.
-
-    Returns
-    -------
-    torch.Tensor, same shape as ``x``
-
-    Examples
-    --------
-    >>> import torch
-    >>> compress_time(torch.arange(6.0))
-    tensor([0., 2., 4., 0., 2., 4.])
-    """
-    T = x.shape[dim]
-    half = torch.arange(0, T, 2, device=x.device)
-    return x.index_select(dim, half[torch.arange(T, device=x.device) % half.numel()])
-
-
-def augment_batch(
-    x: torch.Tensor,
-    label: torch.Tensor,
-    hr: np.ndarray,
-    rng: np.random.Generator,
-    *,
-    resample_probability: float = 0.5,
-    flip_probability: float = 0.5,
-    fast_bpm: float = 90.0,
-    slow_bpm: float = 75.0,
-) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
-    """The augmentation of the LQ-rPPG authors, drawn clip by clip from ``rng``.
-
-    For every clip, with probability ``resample_probability``, its video and label are
-    resampled in time according to the heart rate of its label: above ``fast_bpm`` they
-    are stretched twice slower (:func:`stretch_time`, starting at a random offset in
-    ``[0, T/2 - 1]``, as the authors do), below ``slow_bpm`` they are compressed twice faster
-    (:func:`compress_time`); in between (or when the HR is NaN) they stay as they are. A
-    resampled label that would be constant (a stretch that lands inside a flat span of the
-    label, such as the saturated stretch of a contact-sensor dropout) carries no pulse and
-    cannot be standardised: that clip is not resampled. Independently, with probability
-    ``flip_probability``, the video is mirrored left-right.
-    Every clip consumes the same three draws from ``rng`` (two uniforms and an offset)
-    whatever happens to it, so the stream of decisions depends only on the number of clips.
-
-    Parameters
-    ----------
-    x : torch.Tensor of shape (batch, 3, T, H, W)
-        Network input (see :func:`clips_to_tensor`).
-    label : torch.Tensor of shape (batch, T)
-    hr : ndarray of shape (batch,)
-        Heart rate of each label in bpm (NaN: no resampling).
-    rng : numpy.random.Generator
-    resample_probability, flip_probability : float, default=0.5
-    fast_bpm, slow_bpm : float, default=90, 75
-
-    Returns
-    -------
-    x, label : torch.Tensor
-        New tensors, same shapes; the inputs are not modified.
-    resampled : ndarray of bool, shape (batch,)
-        Clips whose label changed (their training targets must be recomputed).
-
-    Examples
-    --------
-    >>> import numpy as np, torch
-    >>> x, label = torch.zeros(3, 3, 8, 8, 8), torch.randn(3, 8)
-    >>> hr = np.array([120.0, 60.0, 80.0])
-    >>> _, _, changed = augment_batch(x, label, hr, np.random.default_rng(0),
-    ...                               resample_probability=1.0)
-    >>> changed.tolist()
-    [True, True, False]
-    """
-    B, T = label.shape
-    u, offsets = _augmentation_draws(rng, B, T)
-    return _augment(
-        x, label, hr, u, offsets, resample_probability, flip_probability, fast_bpm, slow_bpm
-    )
-
-
-def _augmentation_draws(rng: np.random.Generator, n: int, T: int) -> tuple[np.ndarray, np.ndarray]:
-    """The random numbers :func:`augment_batch` draws for ``n`` clips of ``T`` frames."""
-    u = rng.random((n, 2))
-    offsets = rng.integers(0, max(T // 2, 1), size=n)
-    return u, offsets
-
-
-def _augment(
-    x: torch.Tensor,
-    label: torch.Tensor,
-    hr: np.ndarray,
-    u: np.ndarray,
-    offsets: np.ndarray,
-    resample_probability: float = 0.5,
-    flip_probability: float = 0.5,
-    fast_bpm: float = 90.0,
-    slow_bpm: float = 75.0,
-) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
-    """:func:`augment_batch` with its draws given (one row of ``u`` and ``offsets`` per clip)."""
-    B = label.shape[0]
-    hr = np.asarray(hr, dtype=np.float64)
-    resample = u[:, 0] < resample_probability
-    with np.errstate(invalid="ignore"):
-        stretch = resample & (hr > fast_bpm)
-        compress = resample & (hr < slow_bpm)
-    flip = u[:, 1] < flip_probability
-    # written clip by clip into tensors of the inputs' memory layout (torch.stack would make
-    # the video channels-first contiguous, which the networks would then have to undo)
-    x_out, y_out = torch.empty_like(x), torch.empty_like(label)
-    for i in range(B):
-        xi, yi = x[i], label[i]
-        if stretch[i] or compress[i]:
-            if stretch[i]:
-                new_y = stretch_time(yi, int(offsets[i]))
-            else:
-                new_y = compress_time(yi)
-            if is_flat(new_y.detach().cpu().double().numpy()):
-                stretch[i] = compress[i] = False
-            else:
-                yi = new_y
-                xi = (
-                    stretch_time(xi, int(offsets[i]), dim=1)
-                    if stretch[i]
-                    else compress_time(xi, dim=1)
-                )
-        x_out[i] = xi.flip(-1) if flip[i] else xi
-        y_out[i] = yi
-    return x_out, y_out, stretch | compress
-
-
-# ----------------------------------------------------------------------------- persistence
-
-
-def _estimator_registry() -> dict[str, type]:
-    from lqrppg.quantization import LabelQuantizer
-
-    return {"LabelQuantizer": LabelQuantizer}
-
-
-def _encode(value: Any, name: str) -> Any:
-    """A parameter value as JSON-able data (tuples and estimators tagged to come back)."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if is_int(value):
-        return int(value)
-    if is_real(value):
-        return float(value)
-    if isinstance(value, torch.device):
-        return str(value)
-    if isinstance(value, (tuple, list)):
-        items = [_encode(v, f"{name}[{i}]") for i, v in enumerate(value)]
-        return {"__tuple__": items} if isinstance(value, tuple) else items
-    if isinstance(value, (np.random.RandomState, np.random.Generator)):
-        warnings.warn(
-            f"{name} is a {type(value).__name__}, which cannot be saved; it is saved as None",
-            UserWarning,
-            stacklevel=4,
-        )
-        return None
-    inner = getattr(value, "estimator", None)  # sklearn.frozen.FrozenEstimator
-    est = inner if inner is not None and type(value).__name__ == "FrozenEstimator" else value
-    if type(est).__name__ in _estimator_registry() and isinstance(est, BaseEstimator):
-        params = est.get_params(deep=False)
-        return {
-            "__estimator__": type(est).__name__,
-            "params": {k: _encode(v, f"{name}.{k}") for k, v in params.items()},
-        }
-    raise ValueError(
-        f"parameter {name}={value!r} cannot be saved: only None, numbers, strings, tuples, "
-        "lists, torch devices and LabelQuantizer parameters can"
-    )
-
-
-def _decode(data: Any) -> Any:
-    if isinstance(data, list):
-        return [_decode(v) for v in data]
-    if isinstance(data, dict):
-        if "__tuple__" in data:
-            return tuple(_decode(v) for v in data["__tuple__"])
-        if "__estimator__" in data:
-            cls = _estimator_registry().get(data["__estimator__"])
-            if cls is None:
-                raise ValueError(f"unknown estimator {data['__estimator__']!r} in saved file")
-            return cls(**{k: _decode(v) for k, v in data["params"].items()})
-        return {k: _decode(v) for k, v in data.items()}
-    return data
-
-
-def _params_json(est: BaseEstimator) -> str:
-    params = est.get_params(deep=False)
-    return json.dumps({k: _encode(v, k) for k, v in params.items()})
-
-
-def _available_device(device: Any, owner: str, stacklevel: int = 3) -> torch.device:
-    """``device`` if this machine has it, else the CPU with a warning."""
-    try:
-        return resolve_device(torch.device(device))
-    except ValueError:
-        warnings.warn(
-            f"{owner} was fitted on {device}, which is not available here; its networks are "
-            "moved to the CPU",
-            UserWarning,
-            stacklevel=stacklevel,
-        )
-        return torch.device("cpu")
-
-
-def _cpu_state_dict(module: nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().to("cpu").clone() for k, v in module.state_dict().items()}
-
-
-def _digest_into(h: Any, obj: Any) -> None:
-    """Feed ``obj`` (nested dicts, lists, tensors, strings, numbers) to a hash, canonically."""
-    if isinstance(obj, dict):
-        h.update(b"{")
-        for key in sorted(obj, key=repr):
-            h.update(repr(key).encode())
-            _digest_into(h, obj[key])
-        h.update(b"}")
-    elif isinstance(obj, (list, tuple)):
-        h.update(b"[")
-        for value in obj:
-            _digest_into(h, value)
-        h.update(b"]")
-    elif isinstance(obj, torch.Tensor):
-        t = obj.detach().to("cpu").contiguous()
-        h.update(f"T{t.dtype}{tuple(t.shape)}".encode())
-        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
-    else:
-        h.update(f"{type(obj).__name__}:{obj!r}".encode())
-
-
-def payload_digest(payload: dict[str, Any]) -> str:
-    """SHA-256 of a model file's content, every entry but the digest itself."""
-    import hashlib
-
-    h = hashlib.sha256()
-    _digest_into(h, {k: v for k, v in payload.items() if k != "sha256"})
-    return h.hexdigest()
-
-
-def read_model_file(path, what: str = "an lqrppg model") -> dict[str, Any]:
-    """The payload of a file written by ``save``, checked; a ``ModelFileError`` otherwise.
-
-    Every way a file can fail to be an lqrppg model (not a file torch can read with
-    ``weights_only=True``, not our format, damaged) is one :class:`ModelFileError` naming the
-    file and the problem. Nothing in the file is executed: objects other than tensors and
-    plain data are refused by ``weights_only=True``, and no message suggests turning that off.
-    """
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"model file not found: {str(p)!r}")
-    if p.is_dir():
-        raise ModelFileError(f"{str(p)!r} is a folder, not a model file")
-    try:
-        with warnings.catch_warnings():
-            # torch's remark on the pickle protocol of a file it is about to refuse
-            warnings.filterwarnings("ignore", message="Detected pickle protocol")
-            payload = torch.load(p, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise ModelFileError(
-            f"{str(p)!r} is not {what} file: it holds Python objects other than tensors and "
-            "plain data (for example a whole pickled model from another library); such a "
-            "file could run code when loaded, so it is not loaded"
-        ) from None
-    except Exception as exc:  # torch raises many types for files that are not archives
-        raise ModelFileError(f"{str(p)!r} is not {what} file: {_short_reason(exc)}") from None
-    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
-        raise ModelFileError(f"{str(p)!r} is not a file written by lqrppg's save (not {what})")
-    version = payload.get("format_version", 0)
-    if not isinstance(version, int) or version > _FORMAT_VERSION:
-        raise ModelFileError(
-            f"{str(p)!r} was written in format version {version} by lqrppg "
-            f"{payload.get('lqrppg_version')}; this version reads up to {_FORMAT_VERSION}: "
-            "upgrade lqrppg"
-        )
-    if version >= 2:
-        stored = payload.get("sha256")
-        if not isinstance(stored, str) or stored != payload_digest(payload):
-            raise ModelFileError(
-                f"{str(p)!r} is damaged: its content does not match the SHA-256 stored in it "
-                "(the file was changed or corrupted after it was written); save the model "
-                "again or use another copy"
-            )
-    else:
-        warnings.warn(
-            f"{str(p)!r} was written by an older lqrppg (format {version}) without an "
-            "integrity check; it cannot be verified. Load it and save it again to add one.",
-            UserWarning,
-            stacklevel=3,
-        )
-    return payload
-
-
-def _short_reason(exc: BaseException) -> str:
-    """A one-line reason from a torch.load error, without torch's advice to disable safety."""
-    if isinstance(exc, EOFError):
-        return "the file is empty or cut short"
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    if "weights_only" in str(exc) or not text:
-        return f"torch cannot read it as a weights-only archive ({type(exc).__name__})"
-    if "zip archive" in text or "central directory" in text:
-        return "it is not a PyTorch archive, or it is cut short (the zip directory is missing)"
-    return f"{type(exc).__name__}: {text}"
-
-
-class _NoInitOnMeta(torch.overrides.TorchFunctionMode):
-    """The arithmetic of weight initialisation skipped on ``meta`` tensors.
-
-    A skeleton on the meta device holds no values, so computing its initial weights does
-    nothing but cost: torch's meta kernels of several operations (``normal_``,
-    ``rand_like``, ``mul`` by a Python number, ...) are written in Python and the first of
-    them imports ``torch._dynamo`` (2-3 s and about 70 MB, once per process) just to load a
-    model. Here, on meta tensors, in-place operations (``copy_``, ``uniform_``,
-    ``torch.nn.init.*``) return their target and element-wise ones an empty meta tensor of
-    the broadcast shape; everything else, and everything off the meta device, runs as usual.
-    Shapes stay exact, so the comparison with the stored tensors is unchanged.
-    """
-
-    _ELEMENTWISE = frozenset(
-        {"add", "sub", "mul", "div", "neg", "exp", "log", "expm1", "log1p", "sqrt", "pow"}
-        | {"clamp", "clamp_min", "clamp_max", "rsub", "sigmoid", "rand_like", "randn_like"}
-    )
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        name = getattr(func, "__name__", "")
-        if func is torch.arange and not kwargs.get("out"):
-            dtype, device = kwargs.get("dtype"), kwargs.get("device")
-            if torch.empty(0, device=device).is_meta:
-                bounds = (0, *args) if len(args) == 1 else args
-                start, end, step = (*bounds, 1)[:3]
-                if dtype is None:
-                    exact = all(isinstance(v, int) for v in (start, end, step))
-                    dtype = torch.int64 if exact else torch.get_default_dtype()
-                n = max(0, math.ceil((end - start) / step))
-                return torch.empty(n, dtype=dtype, device="meta")
-        tensors = [a for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)]
-        if tensors and all(t.is_meta for t in tensors):
-            in_place = name.endswith("_") and not name.startswith("__")
-            if in_place or getattr(func, "__module__", "") == "torch.nn.init":
-                return tensors[0]  # in place: the target, unchanged
-            # (torch.empty, not empty_like or broadcast_shapes: their meta paths are Python
-            # too, and import torch.fx's symbolic shapes and sympy, another second)
-            if name == "expand_as":
-                return torch.empty(tuple(tensors[1].shape), dtype=tensors[0].dtype, device="meta")
-            if name in self._ELEMENTWISE:
-                shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
-                return torch.empty(shape, dtype=tensors[0].dtype, device="meta")
-        return func(*args, **kwargs)
-
-
-def restore_module(build: Any, state: Any, path, what: str) -> nn.Module:
-    """A module from ``build()`` with the stored ``state``; stored sizes checked first.
-
-    ``build`` runs on the ``meta`` device first, which allocates nothing, so the stored
-    hyper-parameters can be compared with the stored tensors (names, shapes, dtypes) before
-    any memory is taken: a file whose hyper-parameters were altered to, say, a width of 32768
-    is refused instead of allocating tens of GB.
-    """
-    # the weights are overwritten: keep the RNG, skip the initialisation
-    with torch_rng(0), torch.device("meta"), _NoInitOnMeta():
-        skeleton = build()
-    expected = skeleton.state_dict()
-    if not isinstance(state, dict):
-        raise ModelFileError(f"{str(path)!r} is damaged: the {what} weights are missing")
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    bad = [
-        k
-        for k in set(expected) & set(state)
-        if not isinstance(state[k], torch.Tensor)
-        or tuple(state[k].shape) != tuple(expected[k].shape)
-        or state[k].dtype != expected[k].dtype
-    ]
-    if missing or unexpected or bad:
-        parts = []
-        if missing:
-            parts.append(f"missing {missing[:3]}")
-        if unexpected:
-            parts.append(f"unexpected {unexpected[:3]}")
-        if bad:
-            k = sorted(bad)[0]
-            got = tuple(state[k].shape) if isinstance(state[k], torch.Tensor) else type(state[k])
-            parts.append(
-                f"{len(bad)} of another size, e.g. {k!r}: {got} for {tuple(expected[k].shape)}"
-            )
-        raise ModelFileError(
-            f"{str(path)!r} is damaged or inconsistent: its stored hyper-parameters do not "
-            f"match its {what} weights ({'; '.join(parts)})"
-        )
-    # The stored tensors become the module's (assign=True): every parameter and buffer is in
-    # the state (checked above), so nothing is left on the meta device, and nothing is
-    # allocated twice (to_empty's meta path would also import torch.fx and sympy).
-    skeleton.load_state_dict(state, assign=True)
-    left = [k for k, t in (*skeleton.named_parameters(), *skeleton.named_buffers()) if t.is_meta]
-    if left:  # pragma: no cover - a module with non-persistent buffers
-        raise RuntimeError(f"restoring {what} left tensors without values: {left[:3]}")
-    return skeleton
 
 
 # ----------------------------------------------------------------------------- estimator

@@ -16,13 +16,8 @@ from torch import nn
 from lqrppg._params import check_lq_params, param_bool, param_int
 from lqrppg._training import broadcast_object, distributed_world
 from lqrppg._validation import is_real
-from lqrppg.models._base import (
-    BaseVideoRegressor,
-    _cpu_state_dict,
-    _decode,
-    _params_json,
-    restore_module,
-)
+from lqrppg.models._base import BaseVideoRegressor
+from lqrppg.models._persistence import _cpu_state_dict, _decode, _params_json, restore_module
 from lqrppg.nn import C2FNet, LabelQuantizerNet, frequency_cross_entropy, neg_pearson_loss
 from lqrppg.nn._checks import check_architecture
 from lqrppg.quantization import LabelQuantizer

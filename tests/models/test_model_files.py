@@ -15,7 +15,7 @@ import torch
 
 from lqrppg.exceptions import ModelFileError
 from lqrppg.models import LQRPPGRegressor, PhysNetRegressor, pretrained_path
-from lqrppg.models._base import payload_digest
+from lqrppg.models._persistence import payload_digest
 
 
 @pytest.fixture(scope="module")
