@@ -318,7 +318,7 @@ def _model_files(tmp: Path):
     torch.save(huge, hb)
     put("huge-dim", hb.getvalue())
     try:
-        from lqrppg.models._persistence import payload_digest
+        from lqrppg._persistence import payload_digest
     except ImportError:
         files.append(("huge-dim-digest-updated", None, None))
     else:

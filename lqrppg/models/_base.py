@@ -13,7 +13,6 @@ training targets.
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import math
@@ -29,6 +28,18 @@ from torch import nn
 from lqrppg import __version__
 from lqrppg._files import atomic_write
 from lqrppg._params import param_bool, param_int, param_real
+from lqrppg._persistence import (
+    _FORMAT,
+    _FORMAT_VERSION,
+    TorchPickleMixin,
+    _available_device,
+    _cpu_state_dict,
+    _decode,
+    _params_json,
+    payload_digest,
+    read_model_file,
+    restore_module,
+)
 from lqrppg._training import (
     current_shard,
     distributed_world,
@@ -46,17 +57,6 @@ from lqrppg.metrics import hr_error_from_waveforms
 from lqrppg.models._augmentation import (
     _augment,
     _augmentation_draws,
-)
-from lqrppg.models._persistence import (
-    _FORMAT,
-    _FORMAT_VERSION,
-    _available_device,
-    _cpu_state_dict,
-    _decode,
-    _params_json,
-    payload_digest,
-    read_model_file,
-    restore_module,
 )
 from lqrppg.signal import estimate_hr, standardize
 from lqrppg.signal._validation import check_band, check_fs, is_flat
@@ -125,7 +125,7 @@ def clips_to_tensor(clips: torch.Tensor, preprocessing: str = "standardize") -> 
 # ----------------------------------------------------------------------------- estimator
 
 
-class BaseVideoRegressor(RegressorMixin, BaseEstimator):
+class BaseVideoRegressor(TorchPickleMixin, RegressorMixin, BaseEstimator):
     """Base class of the torch estimators that map face clips to rPPG waveforms.
 
     Subclasses define ``__init__`` (keyword-only, storing the parameters listed below
@@ -147,6 +147,7 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
 
     #: Whether the network needs clips of the fitted length (a positional embedding).
     _fixed_length = True
+    _torch_modules = ("module_",)
 
     # ------------------------------------------------------------------ hooks
 
@@ -700,20 +701,6 @@ class BaseVideoRegressor(RegressorMixin, BaseEstimator):
         tags.target_tags.single_output = False
         tags.target_tags.multi_output = True
         return tags
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(super().__getstate__())
-        module = state.get("module_")
-        if module is not None and any(t.device.type != "cpu" for t in module.state_dict().values()):
-            # pickles load on machines without the fitting device
-            state["module_"] = copy.deepcopy(module).cpu()
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        if "module_" in state:
-            self.device_ = _available_device(self.device_, type(self).__name__)
-            self.module_ = self.module_.to(self.device_).eval()
 
 
 def _host_batch(X: np.ndarray, rows: Any) -> np.ndarray:

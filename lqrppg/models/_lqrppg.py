@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -17,8 +16,7 @@ from lqrppg._params import check_lq_params, param_bool, param_int
 from lqrppg._training import broadcast_object, distributed_world
 from lqrppg._validation import is_real
 from lqrppg.models._base import BaseVideoRegressor
-from lqrppg.models._persistence import _cpu_state_dict, _decode, _params_json, restore_module
-from lqrppg.nn import C2FNet, LabelQuantizerNet, frequency_cross_entropy, neg_pearson_loss
+from lqrppg.nn import C2FNet, frequency_cross_entropy, neg_pearson_loss
 from lqrppg.nn._checks import check_architecture
 from lqrppg.quantization import LabelQuantizer
 
@@ -403,11 +401,11 @@ class LQRPPGRegressor(BaseVideoRegressor):
         state = None
         if rank == 0:
             lq = self.label_quantizer_
-            state = None if lq is None else _quantizer_state(lq)
+            state = None if lq is None else lq._state()
         state = broadcast_object(state)
         if rank != 0:
             self.label_quantizer_ = (
-                None if state is None else _quantizer_from_state(state, device, "process 0")
+                None if state is None else LabelQuantizer._from_state(state, device, "process 0")
             )
             self.codebooks_ = (
                 None
@@ -511,7 +509,7 @@ class LQRPPGRegressor(BaseVideoRegressor):
     def _extra_state(self) -> dict[str, Any]:
         if not self._quantized():
             return {"label_quantizer": None}
-        return {"label_quantizer": _quantizer_state(self.label_quantizer_)}
+        return {"label_quantizer": self.label_quantizer_._state()}
 
     def _restore_extra(self, payload: dict[str, Any], device: torch.device, path) -> None:
         state = payload.get("label_quantizer")
@@ -519,68 +517,5 @@ class LQRPPGRegressor(BaseVideoRegressor):
             self.label_quantizer_ = None
             self.codebooks_ = None
             return
-        self.label_quantizer_ = _quantizer_from_state(state, device, path)
+        self.label_quantizer_ = LabelQuantizer._from_state(state, device, path)
         self.codebooks_ = [np.array(c, dtype=np.float64) for c in self.label_quantizer_.codebooks_]
-
-
-def _quantizer_state(lq: LabelQuantizer) -> dict[str, Any]:
-    """A fitted LabelQuantizer as tensors and JSON strings (for a weights-only file)."""
-    fitted = {
-        "n_features_in_": int(lq.n_features_in_),
-        "levels_": list(lq.levels_),
-        "history_": lq.history_,
-        "best_epoch_": [int(e) for e in lq.best_epoch_],
-        "n_validation_clips_": (
-            None if lq.n_validation_clips_ is None else int(lq.n_validation_clips_)
-        ),
-        "device_": str(lq.device_),
-    }
-    if hasattr(lq, "feature_names_in_"):
-        fitted["feature_names_in_"] = [str(f) for f in lq.feature_names_in_]
-    return {
-        "params": _params_json(lq),
-        "fitted": json.dumps(fitted),
-        "codebooks": [torch.from_numpy(np.array(c, dtype=np.float64)) for c in lq.codebooks_],
-        "codebook_usage": [torch.from_numpy(np.array(u)) for u in lq.codebook_usage_],
-        "modules": [_cpu_state_dict(m) for m in lq.modules_],
-    }
-
-
-def _quantizer_from_state(state: dict[str, Any], device: torch.device, path) -> LabelQuantizer:
-    lq = LabelQuantizer(**_decode(json.loads(state["params"])))
-    fitted = json.loads(state["fitted"])
-    lq.n_features_in_ = fitted["n_features_in_"]
-    lq.levels_ = tuple(fitted["levels_"])
-    lq.history_ = fitted["history_"]
-    lq.best_epoch_ = fitted["best_epoch_"]
-    lq.n_validation_clips_ = fitted["n_validation_clips_"]
-    if "feature_names_in_" in fitted:
-        lq.feature_names_in_ = np.array(fitted["feature_names_in_"], dtype=object)
-    lq.device_ = device
-    lq.codebooks_ = [c.numpy().copy() for c in state["codebooks"]]
-    lq.codebook_usage_ = [u.numpy().copy() for u in state["codebook_usage"]]
-    lq._check_params()  # stored hyper-parameters within their limits before any tensor
-    modules = []
-    for level, (n_codes, weights) in enumerate(
-        zip(lq.levels_, state["modules"], strict=True), start=1
-    ):
-
-        def build(n_codes=n_codes):
-            return LabelQuantizerNet(
-                lq.n_features_in_,
-                n_codes,
-                width=lq.width,
-                d_state=lq.d_state,
-                d_conv=lq.d_conv,
-                expand=lq.expand,
-                commitment=lq.commitment,
-                decay=lq.ema_decay,
-                eps=lq.ema_eps,
-                dead_code_threshold=lq.dead_code_threshold,
-                architecture=lq.architecture,
-            )
-
-        net = restore_module(build, weights, path, f"label quantizer {level}")
-        modules.append(net.to(device).eval())
-    lq.modules_ = modules
-    return lq

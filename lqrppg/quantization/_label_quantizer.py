@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 import functools
+import json
 import math
-import warnings
 from typing import Any
 
 import numpy as np
@@ -15,6 +14,13 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from lqrppg._params import check_lq_params, param_int, param_real
+from lqrppg._persistence import (
+    TorchPickleMixin,
+    _cpu_state_dict,
+    _decode,
+    _params_json,
+    restore_module,
+)
 from lqrppg._training import (
     random_seed,
     resolve_device,
@@ -34,7 +40,7 @@ __all__ = ["LabelQuantizer"]
 _INFERENCE_BATCH = 256
 
 
-class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class LabelQuantizer(TorchPickleMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Label quantization module of LQ-rPPG: contact-PPG labels to multi-level pseudo labels.
 
     A stack of independent quantizers of growing resolution (by default 2, 4, 8, 16 and 32
@@ -187,6 +193,8 @@ class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     >>> bool(np.isin(lq.transform(X), lq.codebooks_[-1]).all())
     True
     """
+
+    _torch_modules = ("modules_",)
 
     def __init__(
         self,
@@ -399,21 +407,26 @@ class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ]
         return self
 
-    def _fit_level(self, p, T, n_codes, train, val, generator, level):
-        device = p["device"]
-        net = LabelQuantizerNet(
+    def _build_net(self, T: int, n_codes: int) -> LabelQuantizerNet:
+        """The network of one level: ``n_codes`` codewords for labels of ``T`` samples, with
+        this quantizer's (checked) hyper-parameters."""
+        return LabelQuantizerNet(
             T,
             n_codes,
-            width=p["width"],
-            d_state=p["d_state"],
-            d_conv=p["d_conv"],
-            expand=p["expand"],
-            commitment=p["commitment"],
-            decay=p["ema_decay"],
-            eps=p["ema_eps"],
-            dead_code_threshold=p["dead_code_threshold"],
-            architecture=p["architecture"],
-        ).to(device)
+            width=self.width,
+            d_state=self.d_state,
+            d_conv=self.d_conv,
+            expand=self.expand,
+            commitment=self.commitment,
+            decay=self.ema_decay,
+            eps=self.ema_eps,
+            dead_code_threshold=self.dead_code_threshold,
+            architecture=self.architecture,
+        )
+
+    def _fit_level(self, p, T, n_codes, train, val, generator, level):
+        device = p["device"]
+        net = self._build_net(T, n_codes).to(device)
         # Codewords start at quantiles of the untrained encoder's outputs on all training
         # clips, with cluster sizes on the scale of one training step.
         net.init_codebook_(train.to(device), tokens_per_step=min(p["batch_size"], len(train)) * T)
@@ -581,29 +594,62 @@ class LabelQuantizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = ["float64"]
         return tags
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(super().__getstate__())
-        if "modules_" in state:
-            # pickles load on machines without the fitting device
-            state["modules_"] = [
-                m if m.quantizer.codebook.device.type == "cpu" else copy.deepcopy(m).cpu()
-                for m in state["modules_"]
-            ]
-        return state
+    # ------------------------------------------------------------------ stored state
+    def _state(self) -> dict[str, Any]:
+        """The fitted quantizer as tensors and JSON strings (for a weights-only model file)."""
+        check_is_fitted(self, "modules_")
+        fitted = {
+            "n_features_in_": int(self.n_features_in_),
+            "levels_": list(self.levels_),
+            "history_": self.history_,
+            "best_epoch_": [int(e) for e in self.best_epoch_],
+            "n_validation_clips_": (
+                None if self.n_validation_clips_ is None else int(self.n_validation_clips_)
+            ),
+            "device_": str(self.device_),
+        }
+        if hasattr(self, "feature_names_in_"):
+            fitted["feature_names_in_"] = [str(f) for f in self.feature_names_in_]
+        return {
+            "params": _params_json(self),
+            "fitted": json.dumps(fitted),
+            "codebooks": [torch.from_numpy(np.array(c, dtype=np.float64)) for c in self.codebooks_],
+            "codebook_usage": [torch.from_numpy(np.array(u)) for u in self.codebook_usage_],
+            "modules": [_cpu_state_dict(m) for m in self.modules_],
+        }
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        if "modules_" in state:
-            device = torch.device(self.device_)
-            try:
-                device = resolve_device(device)
-            except ValueError:
-                warnings.warn(
-                    f"{type(self).__name__} was fitted on {device}, which is not available "
-                    "here; its networks stay on the CPU",
-                    UserWarning,
-                    stacklevel=2,
-                )
-                device = torch.device("cpu")
-            self.device_ = device
-            self.modules_ = [m.to(device).eval() for m in self.modules_]
+    @classmethod
+    def _from_state(cls, state: dict[str, Any], device: torch.device, path) -> LabelQuantizer:
+        """The quantizer :meth:`_state` stored, its networks on ``device``.
+
+        The stored hyper-parameters are checked before any tensor is allocated, and every
+        network is rebuilt on the meta device and filled from ``state`` (``path`` names the
+        file in the errors).
+        """
+        lq = cls(**_decode(json.loads(state["params"])))
+        fitted = json.loads(state["fitted"])
+        lq.n_features_in_ = fitted["n_features_in_"]
+        lq.levels_ = tuple(fitted["levels_"])
+        lq.history_ = fitted["history_"]
+        lq.best_epoch_ = fitted["best_epoch_"]
+        lq.n_validation_clips_ = fitted["n_validation_clips_"]
+        if "feature_names_in_" in fitted:
+            lq.feature_names_in_ = np.array(fitted["feature_names_in_"], dtype=object)
+        lq.device_ = device
+        lq.codebooks_ = [c.numpy().copy() for c in state["codebooks"]]
+        lq.codebook_usage_ = [u.numpy().copy() for u in state["codebook_usage"]]
+        lq._check_params()  # stored hyper-parameters within their limits before any tensor
+        lq.modules_ = [
+            restore_module(
+                functools.partial(lq._build_net, lq.n_features_in_, n_codes),
+                weights,
+                path,
+                f"label quantizer {level}",
+            )
+            .to(device)
+            .eval()
+            for level, (n_codes, weights) in enumerate(
+                zip(lq.levels_, state["modules"], strict=True), start=1
+            )
+        ]
+        return lq

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import torch
 
+from lqrppg._persistence import payload_digest
 from lqrppg.exceptions import ModelFileError
 from lqrppg.models import LQRPPGRegressor, PhysNetRegressor, pretrained_path
-from lqrppg.models._persistence import payload_digest
 
 
 @pytest.fixture(scope="module")
