@@ -151,8 +151,3 @@ def load_cohface(path, *, subjects=None, tolerance: float = _DEFAULT_TOLERANCE) 
         "with a 256 Hz contact blood-volume pulse and respiration."
     )
     return _dataset_bunch(name, root, recordings, 20.0, 256.0, desc)
-
-
-# --------------------------------------------------------------------------------------------
-# MMPD
-# --------------------------------------------------------------------------------------------

@@ -301,11 +301,6 @@ def _read_avi(rec: Recording) -> Bunch:
         raise ValueError(f"{rec.dataset} {rec.recording_id}: {exc}") from None
 
 
-# --------------------------------------------------------------------------------------------
-# UBFC-rPPG
-# --------------------------------------------------------------------------------------------
-
-
 def _import_h5py(what: str):
     try:
         import h5py

@@ -232,8 +232,3 @@ def load_pure(path, *, subjects=None, tolerance: float = _DEFAULT_TOLERANCE) -> 
         "30 fps with a 60 Hz finger pulse-oximeter waveform."
     )
     return _dataset_bunch(name, root, recordings, 30.0, 60.0, desc)
-
-
-# --------------------------------------------------------------------------------------------
-# COHFACE
-# --------------------------------------------------------------------------------------------

@@ -156,8 +156,3 @@ def load_ubfc_rppg(path, *, subjects=None, tolerance: float = _DEFAULT_TOLERANCE
         "(30 fps) with a finger pulse-oximeter PPG and heart rate."
     )
     return _dataset_bunch(name, root, recordings, 30.0, 30.0, desc)
-
-
-# --------------------------------------------------------------------------------------------
-# PURE
-# --------------------------------------------------------------------------------------------
