@@ -21,6 +21,7 @@ __all__ = [
     "METHOD_NAMES",
     "InputError",
     "add_band",
+    "add_command",
     "add_dataset_options",
     "add_face",
     "add_min_snr",
@@ -68,6 +69,28 @@ def command(name: str, run):
     wrapped.__name__ = wrapped.__qualname__ = f"run_{name.replace('-', '_')}"
     wrapped.__doc__ = run.__doc__
     return wrapped
+
+
+def add_command(
+    subparsers,
+    name: str,
+    run,
+    *,
+    help: str,
+    description: str,
+    exit_0: str = "success",
+    exit_1: str | None = None,
+    exit_2: str = "bad input or an unusable output path",
+) -> argparse.ArgumentParser:
+    """The parser of command ``name``, run by ``run(args)``; its description ends with its
+    exit codes (1 only where the command has it; 3 is always an internal error)."""
+    codes = [f"0 {exit_0}", *([f"1 {exit_1}"] if exit_1 else []), f"2 {exit_2}"]
+    codes.append("3 internal error (one line naming the file that holds the traceback)")
+    parser = subparsers.add_parser(
+        name, help=help, description=f"{description} Exit codes: {', '.join(codes)}."
+    )
+    parser.set_defaults(run=run)
+    return parser
 
 
 # -- options several commands take ----------------------------------------------------------

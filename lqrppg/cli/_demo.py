@@ -15,7 +15,7 @@ import numpy as np
 
 from .._files import atomic_write, check_writable
 from .._methods import BASELINES, baseline_class
-from ._common import InputError, command
+from ._common import InputError, add_command, command
 
 __all__ = ["add_parser", "run"]
 
@@ -25,16 +25,17 @@ _METHODS = tuple(name for name in BASELINES if name != "auto")
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """The ``demo`` command's parser, run by :func:`run`."""
-    demo = subparsers.add_parser(
+    demo = add_command(
+        subparsers,
         "demo",
+        run,
         help="run the baselines and the shipped LQ-rPPG model on built-in synthetic videos, "
         "print metrics, save a figure",
         description=(
             "Generate synthetic facial videos with a known pulse, run every unsupervised "
-            "baseline and the LQ-rPPG weights shipped with the package (trained on synthetic "
-            "videos only), print an HR metrics table and write a figure (waveform, spectrum, "
-            "Bland-Altman). Exit codes: 0 success, 2 bad input or an unusable output path, 3 "
-            "internal error (one line naming the file that holds the traceback)."
+            "baseline and the LQ-rPPG weights shipped with the package (trained on "
+            "synthetic videos only), print an HR metrics table and write a figure "
+            "(waveform, spectrum, Bland-Altman)."
         ),
     )
     demo.add_argument("--subjects", type=int, default=12, help="number of subjects (default 12)")
@@ -52,7 +53,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         default="lqrppg-demo",
         help="output folder for the figure and the metrics CSV (./lqrppg-demo)",
     )
-    demo.set_defaults(run=run)
     return demo
 
 

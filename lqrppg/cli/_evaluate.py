@@ -50,6 +50,7 @@ from ._common import (
     METHOD_NAMES,
     InputError,
     add_band,
+    add_command,
     add_dataset_options,
     add_face,
     add_min_snr,
@@ -225,8 +226,10 @@ def _metrics_table(results, methods):
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """The ``evaluate`` command's parser, run by :func:`run`."""
-    evaluate = subparsers.add_parser(
+    evaluate = add_command(
+        subparsers,
         "evaluate",
+        run,
         help="heart-rate metrics of a saved model and baselines on a video dataset",
         description=(
             "Crop, resize and cut every recording of a dataset into clips that cover it, "
@@ -234,11 +237,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
             "unsupervised methods (on the whole recording's face trace), and compare the HR "
             "of each recording (or --window) with the HR of its contact PPG: MAE, RMSE, "
             "MAPE, Pearson r and SNR with standard errors over the estimates given (SNR >= "
-            "--min-snr), with the coverage and the error of all estimates. "
-            "Exit codes: 0 success, 1 nothing could be scored, 2 bad input or "
-            "an unusable output path, 3 internal error (one line naming the file that "
-            "holds the traceback)."
+            "--min-snr), with the coverage and the error of all estimates."
         ),
+        exit_1="nothing could be scored",
     )
     add_dataset_options(evaluate)
     evaluate.add_argument(
@@ -281,7 +282,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--out", metavar="CSV", help="write the per-recording/window rows")
     evaluate.add_argument("--quiet", action="store_true", help="no progress lines")
-    evaluate.set_defaults(run=run)
     return evaluate
 
 

@@ -16,25 +16,24 @@ from __future__ import annotations
 import argparse
 import warnings
 
-from ._common import InputError, check_output, command, print_warning
+from ._common import InputError, add_command, check_output, command, print_warning
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """The ``import-model`` command's parser, run by :func:`run`."""
-    imp = subparsers.add_parser(
+    imp = add_command(
+        subparsers,
         "import-model",
+        run,
         help="convert the LQ-rPPG authors' released checkpoints into an lqrppg model file",
         description=(
             "Load one protocol of the LQ-rPPG authors' released models (obtain their "
             "repository yourself: its configs/ and PreTrainedModels/ folders), check every "
             "tensor into lqrppg's port of their network, and save it for 'lqrppg predict "
-            "--model' and 'lqrppg evaluate --model', with a model card (OUT with suffix .md: "
-            "source, SHA-256 of each file, training data, terms). "
-            "Exit codes: 0 success, 2 bad input or "
-            "an unusable output path, 3 internal error (one line naming the file that "
-            "holds the traceback)."
+            "--model' and 'lqrppg evaluate --model', with a model card (OUT with suffix "
+            ".md: source, SHA-256 of each file, training data, terms)."
         ),
     )
     imp.add_argument("directory", help="the authors' repository folder")
@@ -46,7 +45,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     imp.add_argument("--out", required=True, metavar="MODEL", help="file to write (e.g. ubfc.pt)")
     imp.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    imp.set_defaults(run=run)
     return imp
 
 

@@ -20,6 +20,7 @@ from ._common import (
     METHOD_NAMES,
     InputError,
     add_band,
+    add_command,
     add_face,
     add_min_snr,
     check_min_snr,
@@ -31,18 +32,22 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """The ``live`` command's parser, run by :func:`run`."""
-    live = subparsers.add_parser(
+    live = add_command(
+        subparsers,
         "live",
+        run,
         help="heart rate every second from a camera or a file paced at its frame rate",
         description=(
-            "Read frames as they come (a camera, or a file; --realtime paces it at its frame "
-            "rate), reduce each to the mean colour of the face crop, and print the heart rate "
-            "of the last --window seconds every second with its SNR and confidence (no number "
-            "below --min-snr or without a face), the respiration rate once 30 s of reliable "
-            "signal are in, and the computing latency. Ctrl-C (or the end of the file) prints "
-            "a summary. Exit codes: 0 a reliable heart rate was given, 1 none was, 2 bad input, "
-            "3 internal error (one line naming the file that holds the traceback)."
+            "Read frames as they come (a camera, or a file; --realtime paces it at its "
+            "frame rate), reduce each to the mean colour of the face crop, and print the "
+            "heart rate of the last --window seconds every second with its SNR and "
+            "confidence (no number below --min-snr or without a face), the respiration rate "
+            "once 30 s of reliable signal are in, and the computing latency. Ctrl-C (or the "
+            "end of the file) prints a summary."
         ),
+        exit_0="a reliable heart rate was given",
+        exit_1="none was",
+        exit_2="bad input",
     )
     where = live.add_mutually_exclusive_group(required=True)
     where.add_argument("--camera", type=int, metavar="N", help="camera index (0: the first)")
@@ -64,7 +69,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     live.add_argument(
         "--json-lines", action="store_true", help="one JSON object per update on stdout"
     )
-    live.set_defaults(run=run)
     return live
 
 

@@ -84,6 +84,7 @@ from ._common import (
     METHOD_NAMES,
     InputError,
     add_band,
+    add_command,
     add_face,
     add_min_snr,
     check_band_bpm,
@@ -111,19 +112,20 @@ def _warn(message: str) -> None:
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """The ``predict`` command's parser, run by :func:`run`."""
-    predict = subparsers.add_parser(
+    predict = add_command(
+        subparsers,
         "predict",
+        run,
         help="pulse waveform and heart rate of a video file",
         description=(
             "Read a video chunk by chunk (memory bounded by the chunk, not the video), crop "
             "the face, extract the pulse with an unsupervised method or a trained LQ-rPPG "
             "model, and print the heart rate of the whole video and of each window with an "
-            "SNR-based confidence (high >= 5 dB, medium >= --min-snr, low below: no reliable "
-            "heart rate). A video in which no face is found exits 1 unless --no-face is given. "
-            "Exit codes: 0 success, 1 no reliable heart rate (or no face), 2 bad input or "
-            "an unusable output path, 3 internal error (one line naming the file that "
-            "holds the traceback)."
+            "SNR-based confidence (high >= 5 dB, medium >= --min-snr, low below: no "
+            "reliable heart rate). A video in which no face is found exits 1 unless "
+            "--no-face is given."
         ),
+        exit_1="no reliable heart rate (or no face)",
     )
     predict.add_argument("video", help="video file (any format OpenCV's FFmpeg reads)")
     predict.add_argument(
@@ -193,7 +195,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     predict.add_argument(
         "--quiet", action="store_true", help="no progress bar on stderr while reading"
     )
-    predict.set_defaults(run=run)
     return predict
 
 

@@ -51,6 +51,7 @@ import numpy as np
 from .._files import atomic_write, check_writable
 from ._common import (
     InputError,
+    add_command,
     add_dataset_options,
     add_face,
     add_size,
@@ -90,19 +91,19 @@ def _rescue_path(target: Path) -> Path:
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """The ``train`` command's parser, run by :func:`run`."""
-    train = subparsers.add_parser(
+    train = add_command(
+        subparsers,
         "train",
+        run,
         help="fit an LQ-rPPG model on a video dataset and save it",
         description=(
             "Load a dataset, crop the face of every recording (box from its first frame), "
             "resize, cut into clips, fit LQRPPGRegressor with the subjects as groups (the "
-            "best epoch is picked on held-out subjects) and save the model for "
-            "'lqrppg predict --model' and 'lqrppg evaluate --model'. Every recording and "
-            "clip is accounted for in a printed summary. "
-            "Exit codes: 0 success, 1 no clip could be made, 2 bad input or "
-            "an unusable output path, 3 internal error (one line naming the file that "
-            "holds the traceback)."
+            "best epoch is picked on held-out subjects) and save the model for 'lqrppg "
+            "predict --model' and 'lqrppg evaluate --model'. Every recording and clip is "
+            "accounted for in a printed summary."
         ),
+        exit_1="no clip could be made",
     )
     add_dataset_options(train)
     train.add_argument("--out", required=True, metavar="MODEL", help="file to save the model to")
@@ -151,7 +152,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0, help="random seed (0)")
     train.add_argument("--summary", metavar="CSV", help="write the preprocessing summary")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
-    train.set_defaults(run=run)
     return train
 
 
