@@ -220,7 +220,8 @@ def draw(speed: pd.DataFrame, lengths: pd.DataFrame, ref_rows: list[dict]) -> st
     ax.set_xticks(x, speed.index)
     ax.set_ylabel("frames/s (best of the rounds)")
     ax.set_title("Speed by frame size")
-    ax.legend(fontsize=7.5)
+    ax.set_ylim(top=ax.get_ylim()[1] * 30)  # room above the bars for the legend
+    ax.legend(fontsize=7.5, loc="upper right", ncols=2)
     for m, colour in zip(METHODS, ("C1", "C2"), strict=True):
         bx.plot(lengths.index, lengths[f"{m} peak MB"], "o-", color=colour, label=m)
         if len(ref):
