@@ -233,9 +233,9 @@ def draw(speed: pd.DataFrame, lengths: pd.DataFrame, ref_rows: list[dict]) -> st
     bx.set_xscale("log")
     bx.set_xlabel("video length at 640x480 (s)")
     bx.set_ylabel("peak RSS (MB)")
-    bx.set_ylim(bottom=0)
+    bx.set_ylim(0, bx.get_ylim()[1] * 1.7)  # room above the lines for the legend
     bx.set_title("Memory by length")
-    bx.legend(fontsize=7.5)
+    bx.legend(fontsize=7.5, loc="upper left")
     return save_figure(
         fig,
         "streaming",
