@@ -266,7 +266,19 @@ def _extract(ref: str, into: Path) -> Path:
     return into
 
 
+#: The 1-minute load average of the machine when each worker started (for the page).
+LOADS: list[float] = []
+
+
+def _load_average() -> float:
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
 def _run_worker(src: Path, extra: list[str], threads: int) -> dict:
+    LOADS.append(_load_average())
     env = dict(os.environ, PYTHONPATH=str(src), OMP_NUM_THREADS=str(threads))
     cmd = [sys.executable, str(HERE), "--worker", "--src", str(src), *extra]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(src))
@@ -629,6 +641,12 @@ def main() -> None:
             ]
             name = "training_step"
             title = "Training step speed: this tree vs a baseline"
+    sections[0] = (
+        "Setting",
+        sections[0][1] + f" The machine's 1-minute load average when the workers started: "
+        f"{np.nanmin(LOADS):.1f} to {np.nanmax(LOADS):.1f} (median {np.nanmedian(LOADS):.1f}) "
+        f"on {os.cpu_count()} logical cores.",
+    )
     with pd.option_context("display.width", 160, "display.float_format", "{:.3g}".format):
         print(table.to_string())
     path = write_results(name, title, sections)
