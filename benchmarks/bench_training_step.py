@@ -583,6 +583,7 @@ def main() -> None:
     parser.add_argument("--check-seeds", type=int, default=6,
                         help="one-step gradient comparisons on as many other seeds")  # fmt: skip
     parser.add_argument("--load", default="", help="the machine's other load, for the page")
+    parser.add_argument("--note", default="", help="a remark for the page (what was not run)")
     # worker-only options
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--src", help=argparse.SUPPRESS)
@@ -612,6 +613,8 @@ def main() -> None:
         )
         if args.load:
             setting += f" Load on the machine during the run: {args.load}."
+        if args.note:
+            setting += f" {args.note}"
         if args.check:
             setting += (
                 f" Each fit: {args.epochs[0]} epoch(s), 8 synthetic videos at "
