@@ -518,7 +518,7 @@ def _check_figure(groups: pd.DataFrame, steps: pd.DataFrame) -> str:
     """One-step gradient error vs float64: per parameter group, and per seed."""
     plt = pyplot()
     kinds = list(dict.fromkeys(groups["network"]))
-    fig, axes = plt.subplots(len(kinds), 2, figsize=(FIGURE_WIDTH, 4.4 * len(kinds)),
+    fig, axes = plt.subplots(len(kinds), 2, figsize=(FIGURE_WIDTH, 5.4 * len(kinds)),
                              squeeze=False, width_ratios=[2.2, 1])  # fmt: skip
     series = [("baseline", "as computed"), ("this tree", "as computed"),
               ("baseline", FLOAT64_WINNERS), ("this tree", FLOAT64_WINNERS)]  # fmt: skip
@@ -538,7 +538,7 @@ def _check_figure(groups: pd.DataFrame, steps: pd.DataFrame) -> str:
         ax.set_ylabel("|g32 - g64| / |g64|")
         ax.set_title(f"{kind}, seed 1: float32 vs float64 gradient per group")
         ax.grid(axis="y", alpha=0.3)
-        ax.legend(ncol=2, fontsize=7.5, loc="upper left")
+        ax.legend(ncol=2, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.32))
     for ax, kind in zip(axes[:, 1], kinds, strict=True):
         part = steps[steps["network"] == kind]
         for k, tree in enumerate(("baseline", "this tree")):
@@ -553,7 +553,7 @@ def _check_figure(groups: pd.DataFrame, steps: pd.DataFrame) -> str:
         ax.set_xticks(sorted(set(part["seed"])))
         ax.set_title("all parameters, one step per seed")
         ax.grid(axis="y", alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22))
     fig.tight_layout()
     return save_figure(
         fig,
