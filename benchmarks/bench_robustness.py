@@ -50,21 +50,30 @@ negative Pearson term; (b) per setting and level, the waveform correlation with 
 pulse of the raw training labels and of the pseudo labels of the fitted quantizers (coarsest
 and finest level).
 
-Default (2-core CPU, ``--threads 1``, about 3 hours): see ``PRESETS['default']``; ``--full``
-is the GPU setting (128 x 128, dim 64, d_state 48, 50 epochs, patience 10, 32 s videos), not
-run here; ``--quick`` a smoke run.
+Default (sized to about 75 min on one core of a shared 2-core CPU, ``--threads 1``): see
+``PRESETS['default']``: 16 x 16 frames, 10.7 s videos (2 clips each), LQ-rPPG / ablation
+``dim=32, d_state=16``, at most 8 epochs with patience 3 and 3 quantizer epochs per level,
+presets 'none', 'moderate', 'severe' ('mild' dropped) and shares 25/50/75 %, PhysNet trained
+on the preset axis only (it costs about three times as much as the other two together).
+The sizes were fixed from the timing of single fits on seed 100 before any benchmark seed
+was run. ``--full`` is the GPU setting (128 x 128, dim 64, d_state 48, 50 epochs, patience
+10, 32 s videos, every preset, PhysNet on both axes), not run here; ``--quick`` a smoke run.
+``--render-only`` rewrites the page from the saved rows (``--csv`` and the ``.json`` beside
+it), e.g. after the verdict in ``robustness_discussion.md`` was written.
 
 Progress is logged with timestamps; the per-clip rows go to ``--csv`` after every fit and the
 page is rewritten after every seed (marked partial until the end).
 
 Run: ``python benchmarks/bench_robustness.py [--threads 1] [--full | --quick] [--seeds ...]``.
-Writes docs/benchmarks/robustness.md and docs/figures/robustness.png.
+Writes docs/benchmarks/robustness.md and docs/benchmarks/robustness.png.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import sys
 import tempfile
 import time
 import warnings
@@ -73,7 +82,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from _common import REPO, elapsed, log, write_results
+from _common import FIGURE_WIDTH, elapsed, log, pyplot, save_figure, write_results
 from scipy import stats
 from scipy.signal import find_peaks
 
@@ -94,6 +103,7 @@ METHODS = (*TRAINED, *BASELINES)
 REFERENCE = "clean pulse (ref.)"
 METRICS = {  # column: (label, lower is better)
     "hr_err": ("clip HR MAE (bpm)", True),
+    "hr_none": ("no HR estimate (share of clips)", True),
     "corr": ("waveform r, delay-aligned", False),
     "ibi_err": ("IBI MAE (ms)", True),
     "ibi_cov": ("IBI coverage", False),
@@ -108,7 +118,6 @@ NOISE_COMPONENTS = (
     "clipping",
     "noise",
 )
-FIGURE = REPO / "docs" / "figures" / "robustness.png"
 DISCUSSION = Path(__file__).with_name("robustness_discussion.md")
 
 PRESETS = {
@@ -118,13 +127,16 @@ PRESETS = {
         "small": 12,
         "large": 30,
         "duration": 320 / FS,
-        "size": 32,
+        "size": 16,
         "dim": 32,
         "d_state": 16,
-        "epochs": 12,
-        "patience": 4,
-        "quantizer_epochs": 20,
+        "epochs": 8,
+        "patience": 3,
+        "quantizer_epochs": 3,
         "batch_size": 8,
+        "levels": ["none", "moderate", "severe"],
+        "shares": [25, 50, 75],
+        "physnet_axes": ["preset"],
     },
     "full": {
         "seeds": [0, 1, 2, 3, 4],
@@ -139,6 +151,9 @@ PRESETS = {
         "patience": 10,
         "quantizer_epochs": 30,
         "batch_size": 16,
+        "levels": list(PRESET_LEVELS),
+        "shares": [25, 50, 75],
+        "physnet_axes": ["preset", "share"],
     },
     "quick": {
         "seeds": [0, 1],
@@ -146,13 +161,16 @@ PRESETS = {
         "small": 4,
         "large": 6,
         "duration": 320 / FS,
-        "size": 32,
+        "size": 16,
         "dim": 16,
         "d_state": 4,
         "epochs": 1,
         "patience": 1,
         "quantizer_epochs": 1,
         "batch_size": 8,
+        "levels": ["none", "severe"],
+        "shares": [50],
+        "physnet_axes": ["preset"],
     },
 }
 
@@ -172,8 +190,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quantizer-epochs", type=int, help="per quantizer level")
     parser.add_argument("--batch-size", type=int, help="LQ-rPPG and ablation")
     parser.add_argument("--physnet-batch-size", type=int, default=4, help="PhysNet's default 4")
-    parser.add_argument("--levels", nargs="+", choices=PRESET_LEVELS, default=list(PRESET_LEVELS))
-    parser.add_argument("--shares", type=int, nargs="*", default=[25, 50, 75])
+    parser.add_argument("--levels", nargs="+", choices=PRESET_LEVELS)
+    parser.add_argument("--shares", type=int, nargs="*")
+    parser.add_argument(
+        "--physnet-axes",
+        nargs="+",
+        choices=["preset", "share"],
+        help="noise axes on which PhysNet is trained (it costs most of the time)",
+    )
     parser.add_argument("--share-level", choices=PRESET_LEVELS[1:], default="severe")
     parser.add_argument("--settings", nargs="+", choices=["small", "large"], default=None)
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
@@ -186,6 +210,11 @@ def parse_args() -> argparse.Namespace:
         default=Path(tempfile.gettempdir()) / "lqrppg_bench_robustness.csv",
     )
     parser.add_argument("--verbose", type=int, default=0)
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="rewrite the page and figure from the saved results of --csv (no training)",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--full", action="store_true", help="128 x 128, 50 epochs (GPU)")
     mode.add_argument("--quick", action="store_true", help="smoke run")
@@ -331,7 +360,7 @@ def aligned_corr(wave: np.ndarray, clean: np.ndarray, max_lag_s: float) -> np.nd
     a, b = _filtered(wave), _filtered(clean)
     T = a.shape[1]
     best = np.full(len(a), -np.inf)
-    for lag in range(-int(round(max_lag_s * FS)), int(round(max_lag_s * FS)) + 1):
+    for lag in range(-round(max_lag_s * FS), round(max_lag_s * FS) + 1):
         x = a[:, max(lag, 0) : T + min(lag, 0)]
         y = b[:, max(-lag, 0) : T + min(-lag, 0)]
         xc, yc = x - x.mean(1, keepdims=True), y - y.mean(1, keepdims=True)
@@ -375,8 +404,10 @@ def ibi_errors(wave: np.ndarray, beats: list) -> tuple[np.ndarray, np.ndarray]:
 
 def score(wave: np.ndarray, cs: dict, idx: np.ndarray, args) -> dict:
     ibi, cov = ibi_errors(wave, [cs["beats"][i] for i in idx])
+    hr = hr_of(wave)
     return {
-        "hr_err": np.abs(hr_of(wave) - cs["truth"][idx]),
+        "hr_err": np.abs(hr - cs["truth"][idx]),
+        "hr_none": np.isnan(hr).astype(float),
         "corr": aligned_corr(wave, cs["clean"][idx], args.max_lag),
         "ibi_err": ibi,
         "ibi_cov": cov,
@@ -515,9 +546,8 @@ def per_seed(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _order(frame: pd.DataFrame) -> pd.DataFrame:
-    levels = [*PRESET_LEVELS] + sorted(
-        {lv for lv in frame["level"] if lv.endswith("%")}, key=lambda s: int(s.split()[0])
-    )
+    shares = {lv for lv in frame["level"] if lv.endswith("%")}
+    levels = [*PRESET_LEVELS, *sorted(shares, key=lambda s: int(s.split()[0]))]
     frame = frame.copy()
     frame["level"] = pd.Categorical(frame["level"], levels, ordered=True)
     frame["setting"] = pd.Categorical(frame["setting"], ["small", "large"], ordered=True)
@@ -539,17 +569,21 @@ def summary_table(seeds: pd.DataFrame, metric: str) -> pd.DataFrame:
         out.append({"setting": setting, "axis": axis, "level": level, "method": method, "v": cell})
     frame = _order(pd.DataFrame(out))
     wide = frame.pivot_table(
-        index=["setting", "axis", "level"], columns="method", values="v", aggfunc="first",
+        index=["setting", "axis", "level"],
+        columns="method",
+        values="v",
+        aggfunc="first",
         observed=True,
-    )  # fmt: skip
-    return wide
+    )
+    return _flat(wide.fillna("not trained"))
 
 
 def paired_table(seeds: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
     """Per-seed paired difference ``a - b`` of every metric, mean ± 95 % CI and verdict."""
     rows = []
     for (setting, axis, level), grp in seeds.groupby(["setting", "axis", "level"], sort=False):
-        wide = grp.pivot_table(index="seed", columns="method", values=list(METRICS))
+        # not pivot_table: it drops a method whose metric is NaN on every seed
+        wide = grp.set_index(["seed", "method"])[list(METRICS)].unstack("method")
         if a not in wide.columns.get_level_values(1) or b not in wide.columns.get_level_values(1):
             continue
         row = {"setting": setting, "axis": axis, "level": level}
@@ -570,23 +604,44 @@ def paired_table(seeds: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
                     f"{a} better" if m - h > 0 else f"{a} worse" if m + h < 0 else "tie"
                 )
         rows.append(row)
-    return (
+    return _flat(
         _order(pd.DataFrame(rows))
         .sort_values(["setting", "axis", "level"])
         .set_index(["setting", "axis", "level"])
     )
 
 
-def figure(seeds: pd.DataFrame, path: Path) -> None:
-    import matplotlib
+def _share_axis(frame: pd.DataFrame, args) -> pd.DataFrame:
+    """The share axis with its ends: 0 % is the 'none' preset, 100 % the share level's preset.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    An end is added only for the methods trained on the share axis (and the fixed rows).
+    """
+    share = frame[frame.axis == "share"]
+    ends = []
+    for preset, label in (("none", "0 %"), (args.share_level, "100 %")):
+        end = frame[
+            (frame.axis == "preset")
+            & (frame.level == preset)
+            & frame.method.isin(set(share.method))
+        ].copy()
+        end["axis"], end["level"] = "share", label
+        ends.append(end)
+    return pd.concat([ends[0], share, ends[1]], ignore_index=True)
 
-    frame = _order(seeds)
+
+def figure(seeds: pd.DataFrame, args) -> str:
+    """Clip HR MAE and waveform r against label noise, per method, with 95 % intervals."""
+    plt = pyplot()
+    frame = seeds.astype({"level": str, "axis": str, "setting": str, "method": str})
     settings = [s for s in ("small", "large") if s in set(frame["setting"])]
+    axes_names = [a for a in ("preset", "share") if a in set(frame["axis"])]
+    panels = [(metric, axis) for metric in ("hr_err", "corr") for axis in axes_names]
     fig, axes = plt.subplots(
-        2, len(settings), figsize=(5.2 * len(settings), 7.2), squeeze=False, sharey="row"
+        len(panels),
+        len(settings),
+        figsize=(FIGURE_WIDTH, 2.9 * len(panels)),
+        squeeze=False,
+        sharey="row",
     )
     styles = {
         "LQRPPG": ("C0", "o"),
@@ -596,32 +651,71 @@ def figure(seeds: pd.DataFrame, path: Path) -> None:
         "CHROM": ("C4", "D"),
     }
     for col, setting in enumerate(settings):
-        for row, axis in enumerate(("preset", "share")):
+        for row, (metric, axis) in enumerate(panels):
             ax = axes[row, col]
-            sub = frame[(frame.setting == setting) & (frame.axis == axis)]
-            if axis == "share":  # 0 % is the 'none' preset, 100 % the share level
-                pass
-            levels = [lv for lv in sub["level"].cat.categories if lv in set(sub["level"])]
-            for k, method in enumerate(m for m in METHODS if m in set(sub["method"])):
-                means, halves = [], []
-                for lv in levels:
-                    v = sub[(sub.method == method) & (sub.level == lv)]["hr_err"].to_numpy()
-                    m, h, _ = _ci(v)
-                    means.append(m)
-                    halves.append(0 if not np.isfinite(h) else h)
+            sub = frame[frame.setting == setting]
+            sub = _share_axis(sub, args) if axis == "share" else sub[sub.axis == "preset"]
+            if axis == "share":
+                levels = ["0 %", *(f"{s} %" for s in args.shares), "100 %"]
+            else:
+                levels = [lv for lv in PRESET_LEVELS if lv in set(sub["level"])]
+            methods = [m for m in METHODS if m in set(sub["method"])]
+            for k, method in enumerate(methods):
+                xs, means, halves = [], [], []
+                for i, lv in enumerate(levels):
+                    v = sub[(sub.method == method) & (sub.level == lv)][metric].to_numpy()
+                    m, h, n = _ci(v)
+                    if n:
+                        xs.append(i + (k - (len(methods) - 1) / 2) * 0.07)
+                        means.append(m)
+                        halves.append(h if np.isfinite(h) else 0.0)
                 colour, marker = styles[method]
-                x = np.arange(len(levels)) + (k - 2) * 0.06
-                ax.errorbar(x, means, yerr=halves, color=colour, marker=marker, capsize=3,
-                            label=method)  # fmt: skip
+                ax.errorbar(
+                    xs,
+                    means,
+                    yerr=halves,
+                    color=colour,
+                    marker=marker,
+                    capsize=3,
+                    ms=4,
+                    lw=1.2,
+                    label=method,
+                )
             ax.set_xticks(range(len(levels)), levels)
-            ax.set_title(f"{setting} training set; label noise: {axis}")
-            ax.set_ylabel("clip HR MAE (bpm), mean ± 95 % CI over seeds")
+            xlabel = (
+                "label-noise preset (every training clip)"
+                if axis == "preset"
+                else f"share of training clips with the '{args.share_level}' label"
+            )
+            ax.set_xlabel(xlabel)
+            ax.set_title(f"{setting} training set")
+            if col == 0:
+                ax.set_ylabel(METRICS[metric][0])
+            if metric == "hr_err":
+                ax.set_yscale("log")
             ax.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize=8)
+    axes[0, 0].legend(ncol=len(METHODS), fontsize=8, loc="upper left")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return save_figure(
+        fig,
+        "robustness",
+        "Clip-level HR MAE (log scale) and delay-aligned waveform r against label noise, per "
+        "method and training-set size: mean over seeds, bars the 95 % t-interval over seeds.",
+    )
+
+
+def _n_val(subjects: int, facts: dict) -> int:
+    """Validation subjects of a pool: whole subjects until floor(0.2 n_clips) clips."""
+    per = facts.get("clips_per_video") or 1
+    return math.ceil(math.floor(0.2 * subjects * per + 1e-9) / per)
+
+
+def _flat(frame: pd.DataFrame) -> pd.DataFrame:
+    """One readable row label 'setting / axis: level' instead of a tuple index."""
+    frame = frame.copy()
+    frame.index = [f"{s} / {a}: {lv}" for s, a, lv in frame.index]
+    frame.index.name = "training set / label noise"
+    return frame
 
 
 def settings_text(args, facts: dict) -> str:
@@ -641,41 +735,57 @@ def settings_text(args, facts: dict) -> str:
             f"- split per seed: {args.test_subjects} test subjects; training pool of "
             f"{args.small} (small, {n_small} clips) or {args.large} (large, {n_large} clips) "
             "subjects, the small pool the first subjects of the large one; each trained method "
-            "holds out 20 % of its pool's subjects for validation.",
+            "holds out whole subjects for validation (`validation_fraction=0.2` of the clips: "
+            f"{_n_val(args.small, facts)} subjects of the small pool, "
+            f"{_n_val(args.large, facts)} of the large one), so it trains on "
+            f"{args.small - _n_val(args.small, facts)} (small) or "
+            f"{args.large - _n_val(args.large, facts)} (large) subjects.",
             f"- label conditions: presets {args.levels} on every training clip; shares "
             f"{args.shares} % of the training clips with the '{args.share_level}' label, the "
-            "others clean.",
+            "others clean. PhysNet is trained on the "
+            f"{' and '.join(args.physnet_axes)} axis only.",
             f"- LQRPPGRegressor / ablation: `dim={args.dim}, d_state={args.d_state}, "
             f"n_blocks=4, levels=(2, 4, 8, 16, 32), batch_size={args.batch_size}, "
             f"quantizer_epochs={args.quantizer_epochs}`; PhysNetRegressor: "
             f"`batch_size={args.physnet_batch_size}` (lr 9e-3, its default); all three: "
             f"`epochs={args.epochs}, early_stopping=True, patience={args.patience}`, "
-            "validation_fraction 0.2 by subject, the best validation epoch kept, "
-            "augmentation on, other parameters at their defaults, `random_state=<seed>`.",
+            "validation_fraction 0.2 by subject (the validation labels carry the same noise), "
+            "the best validation epoch kept, augmentation on, other parameters at their "
+            "defaults, `random_state=<seed>`.",
             "- metrics per test clip against the clean truth (see the script's docstring); "
             "tables: mean over seeds of the per-seed mean over test clips, ± the half-width "
-            "of the 95 % t-interval over seeds.",
+            "of the 95 % t-interval over seeds. Clips without an HR estimate (NaN) are left "
+            "out of the HR MAE and counted in 'no HR estimate'; clips without a matched "
+            "interval are left out of the IBI MAE and counted in the IBI coverage.",
         ]
     )
 
 
-def report(args, rows, fits, quality, components, facts, wall, final: bool) -> Path:
+def report(args, state: dict) -> Path:
+    rows, fits, quality = state["rows"], state["fits"], state["quality"]
+    components = state["components"]
     frame = pd.DataFrame(rows)
     seeds = per_seed(frame)
+    done, final = state["seeds_done"], state["final"]
+    status = (
+        f"complete: {len(done)} of {len(args.seeds)} seeds"
+        if final
+        else f"PARTIAL: {len(done)} of {len(args.seeds)} seeds completed ({done})"
+    )
     sections = [
-        ("Status", f"{'complete' if final else 'PARTIAL'}; wall time {wall / 60:.1f} min."),
-        ("Setting", settings_text(args, facts)),
+        ("Status", f"{status}; wall time {state['wall'] / 60:.1f} min ({state['wall']:.0f} s)."),
+        ("Setting", settings_text(args, state["facts"])),
     ]
-    if DISCUSSION.exists() and final:
+    if DISCUSSION.exists():
         sections.append(("Verdict and discussion", DISCUSSION.read_text().strip()))
-    sections.append(("Figure", f"![error vs label noise](../figures/{FIGURE.name})"))
-    trained = [m for m in ("LQRPPG", "ablation") if m in args.methods]
-    if len(trained) == 2:
+    if len(frame):
+        sections.append(("Figure", figure(seeds, args)))
+    if all(m in args.methods for m in ("LQRPPG", "ablation")):
         sections.append(
             (
                 "Paired per-seed difference LQRPPG minus ablation (95 % CI)",
                 paired_table(seeds, "LQRPPG", "ablation"),
-            )  # fmt: skip
+            )
         )
     if "POS" in args.methods:
         for m in ("LQRPPG", "ablation", "PhysNet", "CHROM"):
@@ -684,17 +794,22 @@ def report(args, rows, fits, quality, components, facts, wall, final: bool) -> P
                     (
                         f"Paired per-seed difference {m} minus POS (95 % CI)",
                         paired_table(seeds, m, "POS"),
-                    )  # fmt: skip
+                    )
                 )
     for metric, (label, lower) in METRICS.items():
         sections.append(
             (
                 f"{label} ({'lower' if lower else 'higher'} is better), mean ± 95 % CI over seeds",
                 summary_table(seeds, metric),
-            )  # fmt: skip
+            )
         )
     if components is not None:
-        sections.append(("Which label-noise components the losses see", components))
+        sections.append(
+            (
+                "Which label-noise components the losses see (seed 100, no training)",
+                pd.DataFrame(components).set_index("component"),
+            )
+        )
     if quality:
         q = pd.DataFrame(quality)
         q = (
@@ -703,24 +818,51 @@ def report(args, rows, fits, quality, components, facts, wall, final: bool) -> P
                 ["raw label", "pseudo, coarsest", "pseudo, finest"]
             ]
             .mean()
+            .pipe(_flat)
         )
         sections.append(
-            ("Training labels vs pseudo labels: delay-aligned r with the clean pulse", q)
+            (
+                "Training labels vs pseudo labels: delay-aligned r with the clean pulse "
+                "(training clips, mean over clips and seeds)",
+                q,
+            )
         )
     if fits:
         f = _order(pd.DataFrame(fits))
         sections.append(
             (
-                "Training (means over seeds)",
+                "Training (means over seeds and conditions)",
                 f.groupby(["setting", "method"], observed=True)[
                     ["fit s", "epochs run", "best epoch", "stopped early"]
-                ].mean(),
+                ]
+                .mean()
+                .pipe(lambda t: t.set_axis([f"{a} / {b}" for a, b in t.index], axis=0)),
             )
         )
-    path = write_results("robustness", "Label-noise robustness on synthetic videos", sections)
-    if len(frame):
-        figure(seeds, FIGURE)
-    return path
+    return write_results(
+        "robustness",
+        "Label-noise robustness on synthetic videos",
+        sections,
+        command=state["command"],
+    )
+
+
+def _state_path(args) -> Path:
+    return args.csv.with_suffix(".json")
+
+
+def save_state(args, state: dict) -> None:
+    pd.DataFrame(state["rows"]).to_csv(args.csv, index=False)
+    rest = {k: v for k, v in state.items() if k != "rows"}
+    _state_path(args).write_text(json.dumps(rest, default=float))
+
+
+def load_state(args) -> dict:
+    state = json.loads(_state_path(args).read_text())
+    state["rows"] = pd.read_csv(args.csv).to_dict("records")
+    saved = argparse.Namespace(**state["args"])
+    saved.csv = args.csv
+    return saved, state
 
 
 # ------------------------------------------------------------------------------ main
@@ -728,15 +870,41 @@ def report(args, rows, fits, quality, components, facts, wall, final: bool) -> P
 
 def main() -> None:
     args = parse_args()
+    if args.render_only:
+        saved, state = load_state(args)
+        log(f"page rewritten from {args.csv}: {report(saved, state)}")
+        return
     torch.set_num_threads(args.threads)
     conds = conditions(args)
     trained = [m for m in args.methods if m in TRAINED]
-    n_fits = len(args.seeds) * len(args.settings) * len(conds) * len(trained)
-    log(f"preset {args.preset}: {len(args.seeds)} seeds x {args.settings} x {len(conds)} label "
-        f"conditions x {trained}: {n_fits} fits")  # fmt: skip
+
+    def trains(name, axis):
+        return name != "PhysNet" or axis in args.physnet_axes
+
+    n_fits = (
+        len(args.seeds)
+        * len(args.settings)
+        * sum(trains(name, axis) for axis, _, _ in conds for name in trained)
+    )
+    log(
+        f"preset {args.preset}: {len(args.seeds)} seeds x {args.settings} x {len(conds)} label "
+        f"conditions x {trained} (PhysNet on {args.physnet_axes}): {n_fits} fits"
+    )
     components = component_losses(args)
     log("noise components:\n" + components.round(3).to_string())
-    rows, fits, quality, facts = [], [], [], {"train_clips": {}}
+    state = {
+        "command": "python " + " ".join(["benchmarks/bench_robustness.py", *sys.argv[1:]]),
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "rows": [],
+        "fits": [],
+        "quality": [],
+        "components": components.reset_index().to_dict("records"),
+        "facts": {"train_clips": {}},
+        "seeds_done": [],
+        "final": False,
+        "wall": 0.0,
+    }
+    rows, fits, quality, facts = state["rows"], state["fits"], state["quality"], state["facts"]
     t_fit = []
     for si, seed in enumerate(args.seeds):
         t0 = time.perf_counter()
@@ -747,15 +915,25 @@ def main() -> None:
         parts = split(data, args, seed)
         subj = data.subjects[cs["video_of"]]
         test = np.flatnonzero(np.isin(subj, parts["test"]))
-        log(f"seed {seed}: rendered in {time.perf_counter() - t0:.0f} s; test subjects "
-            f"{parts['test'].tolist()}, {test.size} test clips")  # fmt: skip
+        log(
+            f"seed {seed}: rendered in {time.perf_counter() - t0:.0f} s; test subjects "
+            f"{parts['test'].tolist()}, {test.size} test clips"
+        )
 
-        def add(method, wave, setting, axis, level):
+        def add(method, wave, setting, axis, level, cs=cs, test=test, seed=seed):
             s = score(wave, cs, test, args)
             for j, i in enumerate(test):
-                rows.append({"seed": seed, "setting": setting, "axis": axis, "level": level,
-                             "method": method, "clip": int(i),
-                             **{k: float(v[j]) for k, v in s.items()}})  # fmt: skip
+                rows.append(
+                    {
+                        "seed": seed,
+                        "setting": setting,
+                        "axis": axis,
+                        "level": level,
+                        "method": method,
+                        "clip": int(i),
+                        **{k: float(v[j]) for k, v in s.items()},
+                    }
+                )
 
         fixed = [(REFERENCE, cs["clean"][test])]
         for name in args.methods:
@@ -767,34 +945,48 @@ def main() -> None:
             for axis, level, share in conds:
                 for name, wave in fixed:
                     add(name, wave, setting, axis, level)
-                y, corrupted = training_labels(cs, train, (axis, level, share), args, seed, setting)
+                y, _ = training_labels(cs, train, (axis, level, share), args, seed, setting)
                 for name in trained:
+                    if not trains(name, axis):
+                        continue
                     est = make_estimator(name, args, seed)
                     t1 = time.perf_counter()
                     est.fit(cs["clips"][train], y, groups=subj[train])
                     fit_s = time.perf_counter() - t1
                     t_fit.append(fit_s)
                     add(name, est.predict(cs["clips"][test]), setting, axis, level)
-                    fits.append({"seed": seed, "setting": setting, "axis": axis, "level": level,
-                                 "method": name, "fit s": fit_s, "epochs run": len(est.history_),
-                                 "best epoch": est.best_epoch_,
-                                 "stopped early": float(est.stopped_early_)})  # fmt: skip
+                    fits.append(
+                        {
+                            "seed": seed,
+                            "setting": setting,
+                            "axis": axis,
+                            "level": level,
+                            "method": name,
+                            "fit s": fit_s,
+                            "epochs run": len(est.history_),
+                            "best epoch": est.best_epoch_,
+                            "stopped early": float(est.stopped_early_),
+                        }
+                    )
                     if name == "LQRPPG":
                         q = pseudo_label_quality(est, y, cs["clean"][train], args)
-                        quality.append({"setting": setting, "axis": axis, "level": level,
-                                        "seed": seed, **q})  # fmt: skip
+                        quality.append(
+                            {"setting": setting, "axis": axis, "level": level, "seed": seed, **q}
+                        )
                     done = len(t_fit)
-                    last = [r["hr_err"] for r in rows[-test.size :]]
-                    log(f"seed {seed} {setting:>5} {axis:>6} {level:>8} {name:<8} fit "
+                    log(
+                        f"seed {seed} {setting:>5} {axis:>6} {level:>8} {name:<8} fit "
                         f"{fit_s:5.0f} s ({len(est.history_)} epochs, best {est.best_epoch_}); "
-                        f"clip HR MAE {np.nanmean(last):5.2f}; {done}/{n_fits} fits, "
-                        f"projected total {elapsed() / done * n_fits / 60:.0f} min")  # fmt: skip
-                    pd.DataFrame(rows).to_csv(args.csv, index=False)
-        del rendered, data, cs
-        final = si == len(args.seeds) - 1
-        path = report(args, rows, fits, quality, components, facts, elapsed(), final)
-        log(f"page {'written' if final else 'updated'}: {path}")
-    log(f"done in {elapsed() / 60:.1f} min; rows: {args.csv}")
+                        f"{done}/{n_fits} fits, projected total "
+                        f"{elapsed() / done * n_fits / 60:.0f} min"
+                    )
+        state["seeds_done"].append(seed)
+        state["final"] = si == len(args.seeds) - 1
+        state["wall"] = elapsed()
+        save_state(args, state)
+        path = report(args, state)
+        log(f"page {'written' if state['final'] else 'updated'}: {path}")
+    log(f"done in {elapsed() / 60:.1f} min; rows: {args.csv}, state: {_state_path(args)}")
 
 
 if __name__ == "__main__":
