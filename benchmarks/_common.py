@@ -82,10 +82,20 @@ def _escape_pipes(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_results(name: str, title: str, sections: list[tuple[str, pd.DataFrame | str]]) -> Path:
-    """Write a Markdown results page ``docs/benchmarks/<name>.md`` and return its path."""
+def write_results(
+    name: str,
+    title: str,
+    sections: list[tuple[str, pd.DataFrame | str]],
+    command: str | None = None,
+) -> Path:
+    """Write a Markdown results page ``docs/benchmarks/<name>.md`` and return its path.
+
+    ``command`` is the command line shown on the page; by default the running one (a script
+    that rewrites its page from saved results passes the command that measured them).
+    """
     RESULTS.mkdir(parents=True, exist_ok=True)
-    command = "python " + " ".join([f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]])
+    if command is None:
+        command = "python " + " ".join([f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]])
     lines = [
         f"# {title}",
         "",

@@ -1,71 +1,79 @@
-"""Label-noise robustness on synthetic videos: LQ-rPPG, its ablation, PhysNet, POS and CHROM.
+"""Label-noise robustness on synthetic videos: LQ-rPPG against its ablation, PhysNet, POS, CHROM.
 
-Per seed, one set of ``make_synthetic_rppg`` subjects (one video each, default 30 subjects x
-32 s at 32 x 32 pixels, 30 fps, mild motion and light changes) is rendered once per label-noise
-level ('mild', 'moderate', 'severe'). The videos and the clean pulse do not depend on the label
-noise: the script asserts that they are identical across the levels, so every level shares the
-same videos, the same subject split and the same truth, and only the contact-PPG label differs.
-Subjects are split into training and test subjects (default 24 / 6, drawn from the seed). Every
-video is cut by ``lqrppg.video.cut_clips`` into non-overlapping clips of 160 frames (the
-remainder dropped and counted).
+Does label quantization make training robust to noisy contact-PPG labels, and where? Per seed,
+``make_synthetic_rppg`` renders one set of subjects (one video each) once per label-noise preset
+('none', 'mild', 'moderate', 'severe'); the script asserts that the videos, the clean pulse and
+the instantaneous heart rate do not depend on the preset, so only the contact-PPG label
+differs. Subjects are split by the seed into test subjects and a training pool; the small
+setting trains on the first ``--small`` subjects of the pool, the large one on all ``--large``.
+Every video is cut into non-overlapping clips of the models' length (160 frames).
 
-Trained methods see the clips of the training subjects with their NOISY label and
-``groups`` = subject ids (the estimator holds out whole subjects internally to pick its best
-epoch; the test subjects are never seen): ``LQRPPGRegressor`` (label quantizers + C2F),
-``ablation`` (the same with ``use_label_quantization=False``; same epochs, batch and seed) and
-``PhysNetRegressor`` (``chunk_length=160``). POS and CHROM need no training; they do not
-depend on the label noise and are run once per seed (their rows repeat across levels).
+Label noise runs along two axes:
 
-Evaluation is on the test subjects against the CLEAN truth:
+- **preset**: every training clip carries the label of preset 'none', 'mild', 'moderate' or
+  'severe' (delay, beat-shape change, amplitude modulation, baseline wander, motion-artifact
+  bursts, sensor dropouts, clipping, white noise, growing together);
+- **share**: a share of the training clips (``--shares``, 0/25/50/75 %, drawn by the seed
+  per setting) carries the ``--share-level`` label, the others the clean ('none') label; 0 %
+  is the 'none' preset and 100 % the ``--share-level`` preset.
 
-- per video: the clip predictions are joined by ``overlap_add`` (non-overlapping clips, so
-  this is their concatenation) over the frames the clips cover; POS and CHROM run on those
-  frames of the whole video, as rPPG-Toolbox evaluates unsupervised methods. HR by
-  ``estimate_hr`` (detrend, band-pass 0.75-2.5 Hz, spectral peak); truth = the mean of the
-  generator's ``hr_instantaneous`` over the same frames (the time average the generator's
-  ``hr`` is; equal to ``hr`` when the clips cover the whole video); SNR by ``snr`` of the
-  detrended, band-passed waveform around the true HR. MAE, RMSE, Pearson (with standard
-  errors) and SNR by ``evaluate_hr``, pooled over the test videos of all seeds; per-seed MAE
-  too.
-- per clip (a second, larger-sample view): HR of every 160-frame (5.3 s) clip prediction
-  against the mean instantaneous HR over the clip.
-- reference rows: the clean pulse itself (the floor of the HR chain) and the noisy label (how
-  wrong the training target is, in HR).
+Trained methods (``LQRPPGRegressor``; ``ablation`` = the same with
+``use_label_quantization=False``; ``PhysNetRegressor``) see the clips of their training
+subjects with those labels and ``groups`` = subject ids; each holds out
+``validation_fraction=0.2`` of its subjects and stops early on the validation loss (the same
+rule, ``--epochs`` at most and ``--patience``, for all three). The test subjects are never
+seen. POS and CHROM need no training and run once per seed.
 
-Targets (issue): at 'moderate', LQRPPGRegressor video MAE <= 1.0 bpm, >= 20 % lower than the
-ablation's, and lower than POS's and CHROM's.
+Metrics, per test clip, against the clean truth (none of them at the floor of the HR chain):
 
-Default (2-core CPU) setting, chosen to finish in about 50 minutes: 3 seeds x 3 levels x 3
-trained methods = 27 fits on 24 subjects x 6 clips (about 20 % of them held out for
-validation) at 32 x 32 pixels; LQ-rPPG and ablation with dim 64, 10 epochs, batch 16 and
-30 quantizer epochs; PhysNet 4 epochs (its batch 4 and lr 9e-3); everything else at the
-estimators' defaults. Measured on an idle 2-core AMD EPYC with 2 torch threads (tuning seed
-100, not a benchmark seed): 30 quantizer epochs 17 s; one epoch 9.4 s (LQ-rPPG), 9.5 s
-(ablation), 21 s (PhysNet); so one seed x level takes about 17 + 94 + 95 + 84 s of fitting
-plus about 5 s of prediction, 9 of them about 45 min, plus about 12 s of rendering per seed.
-PhysNet gets fewer epochs because its epoch costs twice as much and, on the tuning seed, it
-had not started to learn after 10 epochs (negative-Pearson training loss 0.99-1.0, validation
-HR error 46-51 bpm at every epoch; with lr 1e-3 neither, in 6 epochs). A busy CPU slows
-everything down (another process at 100 % made some epochs three times slower): run it alone.
-``--full`` is METHOD.md's setting for a GPU machine: 128 x 128 frames, 50 epochs (LQ,
-ablation), 30 quantizer epochs, PhysNet at its own default of 30 epochs, all other parameters
-at their defaults. ``--quick`` is a smoke run (1 seed, 8 subjects, 'moderate' only, 1 epoch,
-1 quantizer epoch).
+- **HR error** (bpm): ``estimate_hr`` of the clip's prediction (160 frames, 5.3 s) against the
+  mean instantaneous HR over the clip;
+- **waveform correlation**: the largest Pearson correlation between the band-passed
+  prediction and the band-passed clean pulse over delays of up to +-``--max-lag`` s (the
+  label's own delay is 0.05-0.25 s and an rPPG waveform may lead or lag the reference);
+- **IBI error** (ms): beats detected in the band-passed prediction (``scipy.signal.find_peaks``,
+  at most 150 bpm) matched to the generator's beat times (after removing the median offset
+  between the two), and the absolute difference of every matched inter-beat interval;
+  ``IBI coverage`` is the share of true intervals matched.
 
-Progress is logged with timestamps; after every fit the per-video and per-clip rows are
-written to a CSV (``--csv``, default in the temp directory) and after every seed the results
-page is rewritten (marked partial until the end), so a run cut short still leaves numbers.
+For every (setting, axis, level) the per-seed mean over the test clips is computed for every
+method; tables give the mean over seeds with a 95 % t-interval over seeds, and the paired
+per-seed difference LQRPPG minus ablation (and every method minus POS) with its 95 %
+t-interval. A difference whose interval excludes 0 is reported as helps / hurts; otherwise a
+tie. Nothing is tuned on the test seeds: the settings below were fixed before the run (on
+seed 100 for timing only).
 
-Run: ``python benchmarks/bench_robustness.py [--seeds 0 1 2] [--subjects 30]
-[--test-subjects 6] [--duration 32] [--size 32] [--dim 64] [--epochs 10]
-[--physnet-epochs 4] [--quantizer-epochs 30] [--noise mild moderate severe]
-[--methods LQRPPG ablation PhysNet POS CHROM] [--budget-minutes 60] [--threads 2]
-[--full | --quick]``. Writes docs/benchmarks/robustness.md.
+Why LQ helps or not (measured, no training): (a) per noise component of the 'severe' preset
+alone, how much it changes the two training losses between a perfect prediction (the clean
+pulse) and the label: the frequency cross-entropy (``frequency_cross_entropy``) and the
+negative Pearson term; (b) per setting and level, the waveform correlation with the clean
+pulse of the raw training labels and of the pseudo labels of the fitted quantizers (coarsest
+and finest level).
+
+Default (sized to about 75 min on one core of a shared 2-core CPU, ``--threads 1``): see
+``PRESETS['default']``: 16 x 16 frames, 10.7 s videos (2 clips each), LQ-rPPG / ablation
+``dim=32, d_state=16``, at most 8 epochs with patience 3 and 3 quantizer epochs per level,
+presets 'none', 'moderate', 'severe' ('mild' dropped) and shares 25/50/75 %, PhysNet trained
+on the preset axis only (it costs about three times as much as the other two together).
+The sizes were fixed from the timing of single fits on seed 100 before any benchmark seed
+was run. ``--full`` is the GPU setting (128 x 128, dim 64, d_state 48, 50 epochs, patience
+10, 32 s videos, every preset, PhysNet on both axes), not run here; ``--quick`` a smoke run.
+``--render-only`` rewrites the page from the saved rows (``--csv`` and the ``.json`` beside
+it), e.g. after the verdict in ``robustness_discussion.md`` was written.
+
+Progress is logged with timestamps; the per-clip rows go to ``--csv`` after every fit and the
+page is rewritten after every seed (marked partial until the end).
+
+Run: ``python benchmarks/bench_robustness.py [--threads 1] [--full | --quick] [--seeds ...]``.
+Writes docs/benchmarks/robustness.md and docs/benchmarks/robustness.png.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import sys
 import tempfile
 import time
 import warnings
@@ -74,120 +82,177 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from _common import elapsed, log, write_results
+from _common import FIGURE_WIDTH, elapsed, log, pyplot, save_figure, write_results
+from scipy import stats
+from scipy.signal import find_peaks
 
 from lqrppg.baselines import CHROM, POS
 from lqrppg.datasets import make_synthetic_rppg
 from lqrppg.exceptions import EstimationWarning
-from lqrppg.metrics import evaluate_hr
 from lqrppg.models import LQRPPGRegressor, PhysNetRegressor
-from lqrppg.signal import estimate_hr, filter_pulse, snr
-from lqrppg.video import cut_clips, overlap_add
+from lqrppg.nn import frequency_cross_entropy, neg_pearson_loss
+from lqrppg.signal import estimate_hr, filter_pulse, standardize
+from lqrppg.video import cut_clips
 
+FS = 30.0
 CHUNK = 160
-LEVELS = ("mild", "moderate", "severe")
+PRESET_LEVELS = ("none", "mild", "moderate", "severe")
 TRAINED = ("LQRPPG", "ablation", "PhysNet")
 BASELINES = {"POS": POS, "CHROM": CHROM}
 METHODS = (*TRAINED, *BASELINES)
-REFERENCES = ("clean pulse (ref.)", "noisy label (ref.)")
-TARGET_LEVEL = "moderate"
+REFERENCE = "clean pulse (ref.)"
+METRICS = {  # column: (label, lower is better)
+    "hr_err": ("clip HR MAE (bpm)", True),
+    "hr_none": ("no HR estimate (share of clips)", True),
+    "corr": ("waveform r, delay-aligned", False),
+    "ibi_err": ("IBI MAE (ms)", True),
+    "ibi_cov": ("IBI coverage", False),
+}
+NOISE_COMPONENTS = (
+    "delay",
+    "morphology",
+    "amplitude",
+    "baseline",
+    "artifacts",
+    "dropout",
+    "clipping",
+    "noise",
+)
+DISCUSSION = Path(__file__).with_name("robustness_discussion.md")
 
-# Settings of the presets; an option given on the command line overrides its preset value.
 PRESETS = {
     "default": {
-        "seeds": [0, 1, 2],
-        "subjects": 30,
-        "test_subjects": 6,
-        "duration": 32.0,
-        "size": 32,
-        "dim": 64,
-        "epochs": 10,
-        "physnet_epochs": 4,
-        "quantizer_epochs": 30,
-        "noise": list(LEVELS),
+        "seeds": [0, 1, 2, 3, 4],
+        "test_subjects": 8,
+        "small": 12,
+        "large": 30,
+        "duration": 320 / FS,
+        "size": 16,
+        "dim": 32,
+        "d_state": 16,
+        "epochs": 8,
+        "patience": 3,
+        "quantizer_epochs": 3,
+        "batch_size": 8,
+        "levels": ["none", "moderate", "severe"],
+        "shares": [25, 50, 75],
+        "physnet_axes": ["preset"],
     },
     "full": {
-        "seeds": [0, 1, 2],
-        "subjects": 30,
-        "test_subjects": 6,
+        "seeds": [0, 1, 2, 3, 4],
+        "test_subjects": 8,
+        "small": 12,
+        "large": 30,
         "duration": 32.0,
         "size": 128,
         "dim": 64,
+        "d_state": 48,
         "epochs": 50,
-        "physnet_epochs": 30,  # PhysNetRegressor's default
+        "patience": 10,
         "quantizer_epochs": 30,
-        "noise": list(LEVELS),
+        "batch_size": 16,
+        "levels": list(PRESET_LEVELS),
+        "shares": [25, 50, 75],
+        "physnet_axes": ["preset", "share"],
     },
     "quick": {
-        "seeds": [0],
-        "subjects": 8,
+        "seeds": [0, 1],
         "test_subjects": 2,
-        "duration": 32.0,
-        "size": 32,
-        "dim": 64,
+        "small": 4,
+        "large": 6,
+        "duration": 320 / FS,
+        "size": 16,
+        "dim": 16,
+        "d_state": 4,
         "epochs": 1,
-        "physnet_epochs": 1,
+        "patience": 1,
         "quantizer_epochs": 1,
-        "noise": [TARGET_LEVEL],
+        "batch_size": 8,
+        "levels": ["none", "severe"],
+        "shares": [50],
+        "physnet_axes": ["preset"],
     },
 }
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", help="default 0 1 2")
-    parser.add_argument("--subjects", type=int, help="subjects per seed (default 30)")
-    parser.add_argument("--test-subjects", type=int, help="held-out test subjects (default 6)")
-    parser.add_argument("--duration", type=float, help="seconds per video (default 32)")
-    parser.add_argument("--size", type=int, help="frame height = width (default 32)")
-    parser.add_argument("--dim", type=int, help="LQ-rPPG token width (default 64)")
-    parser.add_argument("--epochs", type=int, help="epochs of LQ-rPPG and ablation (default 10)")
-    parser.add_argument("--physnet-epochs", type=int, help="PhysNet epochs (default 4)")
-    parser.add_argument("--quantizer-epochs", type=int, help="per level (default 30)")
-    parser.add_argument("--noise", nargs="+", choices=LEVELS, help="label-noise levels")
-    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
-    parser.add_argument("--batch-size", type=int, default=16, help="LQ-rPPG and ablation")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    parser.add_argument("--device", default="auto", help="torch device of the networks")
+    parser.add_argument("--seeds", type=int, nargs="+")
+    parser.add_argument("--test-subjects", type=int, help="test subjects per seed")
+    parser.add_argument("--small", type=int, help="training-pool subjects, small setting")
+    parser.add_argument("--large", type=int, help="training-pool subjects, large setting")
+    parser.add_argument("--duration", type=float, help="seconds per video")
+    parser.add_argument("--size", type=int, help="frame height = width")
+    parser.add_argument("--dim", type=int, help="LQ-rPPG / ablation token width")
+    parser.add_argument("--d-state", type=int, help="LQ-rPPG / ablation Mamba state size")
+    parser.add_argument("--epochs", type=int, help="most epochs of every trained method")
+    parser.add_argument("--patience", type=int, help="early-stopping patience (all methods)")
+    parser.add_argument("--quantizer-epochs", type=int, help="per quantizer level")
+    parser.add_argument("--batch-size", type=int, help="LQ-rPPG and ablation")
+    parser.add_argument("--physnet-batch-size", type=int, default=4, help="PhysNet's default 4")
+    parser.add_argument("--levels", nargs="+", choices=PRESET_LEVELS)
+    parser.add_argument("--shares", type=int, nargs="*")
     parser.add_argument(
-        "--budget-minutes",
-        type=float,
-        default=60.0,
-        help="warn when the projected wall time exceeds this",
+        "--physnet-axes",
+        nargs="+",
+        choices=["preset", "share"],
+        help="noise axes on which PhysNet is trained (it costs most of the time)",
     )
+    parser.add_argument("--share-level", choices=PRESET_LEVELS[1:], default="severe")
+    parser.add_argument("--settings", nargs="+", choices=["small", "large"], default=None)
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    parser.add_argument("--max-lag", type=float, default=0.5, help="s, waveform alignment")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu")
     parser.add_argument(
         "--csv",
         type=Path,
         default=Path(tempfile.gettempdir()) / "lqrppg_bench_robustness.csv",
-        help="per-video / per-clip rows, rewritten after every fit",
     )
-    parser.add_argument("--verbose", type=int, default=0, help="estimators' progress bars")
+    parser.add_argument("--verbose", type=int, default=0)
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="rewrite the page and figure from the saved results of --csv (no training)",
+    )
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--full", action="store_true", help="128x128, METHOD.md epochs (GPU)")
-    mode.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 8 subjects")
+    mode.add_argument("--full", action="store_true", help="128 x 128, 50 epochs (GPU)")
+    mode.add_argument("--quick", action="store_true", help="smoke run")
     args = parser.parse_args()
     args.preset = "full" if args.full else "quick" if args.quick else "default"
     for key, value in PRESETS[args.preset].items():
-        if getattr(args, key) is None:
+        if getattr(args, key, None) is None:
             setattr(args, key, value)
-    if not 1 <= args.test_subjects < args.subjects - 1:
-        parser.error("--test-subjects must leave at least 2 training subjects")
-    if round(args.duration * 30) < CHUNK:
-        parser.error(f"--duration must give at least one clip of {CHUNK} frames at 30 fps")
-    args.noise = [lv for lv in LEVELS if lv in args.noise]
+    if args.settings is None:
+        args.settings = ["small", "large"]
+    if not 2 <= args.small <= args.large:
+        parser.error("need 2 <= --small <= --large")
+    if round(args.duration * FS) < CHUNK:
+        parser.error(f"--duration must give at least one clip of {CHUNK} frames")
+    if any(not 0 < s < 100 for s in args.shares):
+        parser.error("--shares are percentages strictly between 0 and 100")
     args.methods = [m for m in METHODS if m in args.methods]
     return args
+
+
+def conditions(args) -> list[tuple[str, str, int]]:
+    """(axis, level label, share %) of every training-label condition."""
+    out = [("preset", lv, 100) for lv in PRESET_LEVELS if lv in args.levels]
+    out += [("share", f"{s} %", s) for s in args.shares]
+    return out
 
 
 # ------------------------------------------------------------------------------ data
 
 
-def make_seed_data(args: argparse.Namespace, seed: int) -> dict:
-    """Videos, clean pulse and the noisy labels of every level for one seed."""
+def render(args, seed: int) -> dict:
+    """Videos, clean pulse, truths and the label of every preset for one seed's subjects."""
+    n = args.test_subjects + args.large
+    levels = sorted(set(args.levels) | {"none", args.share_level}, key=PRESET_LEVELS.index)
     base, labels = None, {}
-    for level in args.noise:
+    for level in levels:
         data = make_synthetic_rppg(
-            n_subjects=args.subjects,
+            n_subjects=n,
             duration=args.duration,
             frame_size=(args.size, args.size),
             label_noise=level,
@@ -196,8 +261,7 @@ def make_seed_data(args: argparse.Namespace, seed: int) -> dict:
         if base is None:
             base = data
         else:
-            # the label noise must touch only the label: same videos, pulse and truth
-            assert np.array_equal(data.videos, base.videos), "videos differ across noise levels"
+            assert np.array_equal(data.videos, base.videos), "videos differ across presets"
             assert np.array_equal(data.ppg_clean, base.ppg_clean), "clean pulse differs"
             assert np.array_equal(data.hr_instantaneous, base.hr_instantaneous)
         labels[level] = data.ppg
@@ -205,130 +269,172 @@ def make_seed_data(args: argparse.Namespace, seed: int) -> dict:
     return {"data": base, "labels": labels}
 
 
-def cut_set(data, labels: dict[str, np.ndarray]) -> dict:
-    """Non-overlapping clips of every video (``cut_clips``), their labels and truths."""
-    clips, clip_labels = [], {lv: [] for lv in labels}
-    video_of, starts = [], None
-    for i, video in enumerate(data.videos):
-        cut = cut_clips(video, CHUNK)
-        clips.append(cut.clips)
-        for lv, ppg in labels.items():
-            clip_labels[lv].append(cut_clips(ppg[i], CHUNK).clips)
-        video_of.append(np.full(len(cut.starts), i))
-        starts = cut.starts
-    covered = int(starts[-1] + CHUNK)
+def cut(data, labels: dict) -> dict:
+    """Non-overlapping clips of every video, with labels, clean pulse and truths."""
+    clips, video_of, starts = [], [], None
+    for video in data.videos:
+        c = cut_clips(video, CHUNK)
+        clips.append(c.clips)
+        video_of.append(np.full(len(c.starts), len(video_of)))
+        starts = c.starts
+
+    def per_clip(series):
+        return np.concatenate([cut_clips(s, CHUNK).clips for s in series])
+
     hr_inst = data.hr_instantaneous
-    clip_truth = np.stack([hr_inst[:, s : s + CHUNK].mean(axis=1) for s in starts], axis=1)
+    truth = np.stack([hr_inst[:, s : s + CHUNK].mean(axis=1) for s in starts], axis=1)
+    beats = []
+    for i in range(len(data.videos)):
+        for s in starts:
+            b = np.asarray(data.beat_times[i]) - s / FS
+            beats.append(b[(b >= 0) & (b < CHUNK / FS)])
     return {
         "clips": np.concatenate(clips),
-        "labels": {lv: np.concatenate(v) for lv, v in clip_labels.items()},
+        "labels": {lv: per_clip(y) for lv, y in labels.items()},
+        "clean": per_clip(data.ppg_clean),
+        "truth": truth.reshape(-1),
+        "beats": beats,
         "video_of": np.concatenate(video_of),
-        "starts": starts,
-        "n_frames": cut.n_frames,
-        "covered": covered,
-        "n_uncovered": cut.n_uncovered,
-        "video_truth": hr_inst[:, :covered].mean(axis=1),
-        "clip_truth": clip_truth.reshape(-1),  # video-major, like "clips"
+        "clips_per_video": len(starts),
     }
 
 
-def split_subjects(subjects: np.ndarray, n_test: int, seed: int) -> np.ndarray:
-    """Sorted test subject ids, drawn from the seed (independently of the data)."""
+def split(data, args, seed: int) -> dict:
+    """Test subjects and the training pool (in a seeded order; small = its first subjects)."""
     rng = np.random.default_rng([seed, 2024])
-    return np.sort(rng.choice(np.unique(subjects), size=n_test, replace=False))
+    order = rng.permutation(np.unique(data.subjects))
+    return {
+        "test": np.sort(order[: args.test_subjects]),
+        "small": np.sort(order[args.test_subjects : args.test_subjects + args.small]),
+        "large": np.sort(order[args.test_subjects : args.test_subjects + args.large]),
+    }
 
 
-# ------------------------------------------------------------------------------ scoring
+def training_labels(cs: dict, idx: np.ndarray, cond, args, seed: int, setting: str):
+    """Labels of the training clips ``idx`` under a condition; the corrupted-clip mask."""
+    axis, level, share = cond
+    if axis == "preset":
+        return cs["labels"][level][idx], np.full(idx.size, level != "none")
+    rng = np.random.default_rng([seed, share, 7 if setting == "small" else 8])
+    corrupted = np.zeros(idx.size, dtype=bool)
+    corrupted[rng.permutation(idx.size)[: round(share / 100 * idx.size)]] = True
+    y = np.where(corrupted[:, None], cs["labels"][args.share_level][idx], cs["labels"]["none"][idx])
+    return y, corrupted
 
 
-def _hr(wave: np.ndarray, fs: float) -> np.ndarray:
-    out = np.full(wave.shape[0], np.nan)
-    ok = np.all(np.isfinite(wave), axis=1) & (np.std(wave, axis=1) > 0)
-    if ok.any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", EstimationWarning)
-            out[ok] = estimate_hr(wave[ok], fs)
-    return out
+# ------------------------------------------------------------------------------ metrics
 
 
-def _snr(wave: np.ndarray, truth: np.ndarray, fs: float) -> np.ndarray:
-    out = np.full(wave.shape[0], np.nan)
-    ok = np.all(np.isfinite(wave), axis=1) & (np.std(wave, axis=1) > 0)
-    if ok.any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", EstimationWarning)
-            out[ok] = snr(filter_pulse(wave[ok], fs), truth[ok], fs)
-    return out
-
-
-def score_rows(
-    tag: dict, unit: str, wave: np.ndarray, truth: np.ndarray, ids: np.ndarray, fs: float
-) -> list[dict]:
-    """One row per video or clip: true and estimated HR and SNR."""
-    hr, s = _hr(wave, fs), _snr(wave, truth, fs)
-    return [
-        {**tag, "unit": unit, "item": int(k), "hr_true": t, "hr_pred": p, "snr_db": q}
-        for k, t, p, q in zip(ids, truth, hr, s, strict=True)
-    ]
-
-
-def add_rows(
-    rows: list, ctx: dict, tag: dict, video_wave: np.ndarray, clip_wave: np.ndarray, fs: float
-) -> None:
-    """Score the test videos and the test clips of one method; append the rows."""
-    rows.extend(score_rows(tag, "video", video_wave, ctx["v_truth"], ctx["vid"], fs))
-    rows.extend(score_rows(tag, "clip", clip_wave, ctx["c_truth"], ctx["clip"], fs))
-
-
-def join_videos(pred: np.ndarray, n_videos: int, cs: dict) -> np.ndarray:
-    """Whole-video waveforms (covered frames) from video-major clip predictions."""
-    per_video = pred.reshape(n_videos, len(cs["starts"]), CHUNK)
-    return np.stack(
-        [overlap_add(v, cs["starts"], cs["n_frames"])[: cs["covered"]] for v in per_video]
-    )
-
-
-def metrics(rows: pd.DataFrame) -> dict:
-    """evaluate_hr over the rows (NaN estimates omitted and counted)."""
-    t, p, s = (rows[c].to_numpy(float) for c in ("hr_true", "hr_pred", "snr_db"))
-    kept = np.isfinite(p)
-    out = {"n": len(rows), "no estimate": int((~kept).sum())}
-    if kept.sum() < 2:
-        return out
+def _quiet(fn, *a, **k):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        use_snr = np.all(np.isfinite(s[kept]))
-        table = evaluate_hr(t, p, snr=s if use_snr else None, nan_policy="omit")
-    out.update(
-        {
-            "MAE": table.loc["MAE", "value"],
-            "MAE SE": table.loc["MAE", "std_error"],
-            "RMSE": table.loc["RMSE", "value"],
-            "Pearson": table.loc["Pearson", "value"],
-            "Pearson SE": table.loc["Pearson", "std_error"],
-            "SNR dB": table.loc["SNR", "value"] if use_snr else np.nanmean(s[kept]),
-        }
-    )
+        warnings.simplefilter("ignore", EstimationWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return fn(*a, **k)
+
+
+def _usable(wave: np.ndarray) -> np.ndarray:
+    return np.all(np.isfinite(wave), axis=1) & (np.ptp(wave, axis=1) > 0)
+
+
+def hr_of(wave: np.ndarray) -> np.ndarray:
+    out = np.full(len(wave), np.nan)
+    ok = _usable(wave)
+    if ok.any():
+        out[ok] = _quiet(estimate_hr, wave[ok], FS)
     return out
+
+
+def _filtered(wave: np.ndarray) -> np.ndarray:
+    out = np.full(wave.shape, np.nan)
+    ok = _usable(wave)
+    if ok.any():
+        f = _quiet(filter_pulse, wave[ok], FS)
+        f = f - f.mean(axis=1, keepdims=True)
+        sd = f.std(axis=1, keepdims=True)
+        out[ok] = np.divide(f, sd, out=np.zeros_like(f), where=sd > 0)
+    return out
+
+
+def aligned_corr(wave: np.ndarray, clean: np.ndarray, max_lag_s: float) -> np.ndarray:
+    """Largest Pearson r between band-passed ``wave`` and ``clean`` over delays <= max_lag."""
+    a, b = _filtered(wave), _filtered(clean)
+    T = a.shape[1]
+    best = np.full(len(a), -np.inf)
+    for lag in range(-round(max_lag_s * FS), round(max_lag_s * FS) + 1):
+        x = a[:, max(lag, 0) : T + min(lag, 0)]
+        y = b[:, max(-lag, 0) : T + min(-lag, 0)]
+        xc, yc = x - x.mean(1, keepdims=True), y - y.mean(1, keepdims=True)
+        den = np.sqrt((xc**2).sum(1) * (yc**2).sum(1))
+        r = np.divide((xc * yc).sum(1), den, out=np.full(len(a), np.nan), where=den > 0)
+        best = np.fmax(best, r)
+    best[~np.isfinite(best)] = np.nan
+    return best
+
+
+def ibi_errors(wave: np.ndarray, beats: list) -> tuple[np.ndarray, np.ndarray]:
+    """Per clip: mean |IBI error| (ms) of matched intervals and the share matched."""
+    f = _filtered(wave)
+    err, cov = np.full(len(f), np.nan), np.full(len(f), np.nan)
+    for i, (x, true) in enumerate(zip(f, beats, strict=True)):
+        if len(true) < 2:
+            continue
+        cov[i] = 0.0
+        if not np.all(np.isfinite(x)):
+            continue
+        peaks, _ = find_peaks(x, distance=int(FS * 60 / 150), prominence=0.5)
+        if len(peaks) < 2:
+            continue
+        p = peaks / FS
+        nearest = true[np.argmin(np.abs(p[:, None] - true[None, :]), axis=1)]
+        offset = np.median(p - nearest)
+        q = p - offset
+        ibi = np.diff(true)
+        matched = []
+        for k in range(len(true) - 1):
+            tol = 0.25 * ibi[k]
+            j0 = np.flatnonzero(np.abs(q - true[k]) <= tol)
+            j1 = np.flatnonzero(np.abs(q - true[k + 1]) <= tol)
+            if j0.size == 1 and j1.size == 1 and j1[0] == j0[0] + 1:
+                matched.append(abs((q[j1[0]] - q[j0[0]]) - ibi[k]))
+        cov[i] = len(matched) / len(ibi)
+        if matched:
+            err[i] = 1000 * float(np.mean(matched))
+    return err, cov
+
+
+def score(wave: np.ndarray, cs: dict, idx: np.ndarray, args) -> dict:
+    ibi, cov = ibi_errors(wave, [cs["beats"][i] for i in idx])
+    hr = hr_of(wave)
+    return {
+        "hr_err": np.abs(hr - cs["truth"][idx]),
+        "hr_none": np.isnan(hr).astype(float),
+        "corr": aligned_corr(wave, cs["clean"][idx], args.max_lag),
+        "ibi_err": ibi,
+        "ibi_cov": cov,
+    }
 
 
 # ------------------------------------------------------------------------------ methods
 
 
-def make_estimator(name: str, args: argparse.Namespace, seed: int):
+def make_estimator(name: str, args, seed: int):
     common = {
-        "fs": 30.0,
+        "fs": FS,
+        "chunk_length": CHUNK,
+        "epochs": args.epochs,
+        "early_stopping": True,
+        "patience": args.patience,
+        "validation_fraction": 0.2,
         "device": args.device,
         "num_threads": args.threads,
         "random_state": seed,
         "verbose": args.verbose,
     }
     if name == "PhysNet":
-        return PhysNetRegressor(chunk_length=CHUNK, epochs=args.physnet_epochs, **common)
+        return PhysNetRegressor(batch_size=args.physnet_batch_size, **common)
     return LQRPPGRegressor(
-        chunk_length=CHUNK,
         dim=args.dim,
-        epochs=args.epochs,
+        d_state=args.d_state,
         quantizer_epochs=args.quantizer_epochs,
         batch_size=args.batch_size,
         use_label_quantization=name == "LQRPPG",
@@ -336,172 +442,491 @@ def make_estimator(name: str, args: argparse.Namespace, seed: int):
     )
 
 
-def fit_info(est, fit_s: float, predict_s: float) -> dict:
-    hist = est.history_
-    best = hist[est.best_epoch_ - 1]
+def pseudo_label_quality(est, y: np.ndarray, clean: np.ndarray, args) -> dict:
+    """Delay-aligned r with the clean pulse of the raw labels and of the pseudo labels."""
+    lq = est.label_quantizer_
+    pseudo = lq.pseudo_labels(y)
     return {
-        "fit s": fit_s,
-        "predict s": predict_s,
-        "epochs run": len(hist),
-        "s/epoch": float(np.mean([h["time_s"] for h in hist])),
-        "best epoch": est.best_epoch_,
-        "val HR MAE at best": best.get("val_hr_mae", np.nan),
-        "train loss first": hist[0]["train_loss"],
-        "train loss last": hist[-1]["train_loss"],
-        "val clips": est.n_validation_clips_,
+        "raw label": np.nanmean(aligned_corr(y, clean, args.max_lag)),
+        "pseudo, coarsest": np.nanmean(aligned_corr(pseudo[:, 0], clean, args.max_lag)),
+        "pseudo, finest": np.nanmean(aligned_corr(pseudo[:, -1], clean, args.max_lag)),
     }
+
+
+# ------------------------------------------------------------------------------ noise analysis
+
+
+def component_losses(args) -> pd.DataFrame:
+    """Each 'severe' label-noise component alone: how much it changes the training losses.
+
+    24 subjects of seed 100 (not a benchmark seed), no motion or light change (the video is
+    not used). Between a perfect prediction (the clean pulse) and the label of every
+    160-frame clip: the frequency cross-entropy (45-149 bpm) and 1 - Pearson r, the two
+    terms of the loss, averaged over the clips, and how far each rises above its value for
+    the clean label ('none'); also the label's own HR error and delay-aligned r with the
+    clean pulse.
+    """
+    severe = make_synthetic_rppg(
+        n_subjects=1, duration=1.0, frame_size=(8, 8), label_noise="severe", random_state=0
+    ).label_noise
+    none = make_synthetic_rppg(
+        n_subjects=1, duration=1.0, frame_size=(8, 8), label_noise="none", random_state=0
+    ).label_noise
+    keys = {
+        "delay": ["delay"],
+        "morphology": ["morphology"],
+        "amplitude": ["amplitude"],
+        "baseline": ["baseline"],
+        "artifacts": ["artifact_rate", "artifact_amplitude"],
+        "dropout": ["dropout_rate"],
+        "clipping": ["clipping"],
+        "noise": ["noise"],
+    }
+    rows = []
+    for name in ("none", *NOISE_COMPONENTS, "all (severe)"):
+        params = dict(severe) if name == "all (severe)" else dict(none)
+        for k in keys.get(name, []):
+            params[k] = severe[k]
+        data = make_synthetic_rppg(
+            n_subjects=24,
+            duration=args.duration,
+            frame_size=(8, 8),
+            label_noise=params,
+            motion="none",
+            illumination="none",
+            random_state=100,
+        )
+
+        def clips(series):
+            return np.concatenate([cut_clips(v, CHUNK).clips for v in series])
+
+        y, clean = clips(data.ppg), clips(data.ppg_clean)
+        truth = clips(data.hr_instantaneous).mean(axis=1)
+        keep = _usable(y)
+        yt = torch.from_numpy(standardize(y[keep]).astype(np.float32))
+        ct = torch.from_numpy(standardize(clean[keep]).astype(np.float32))
+        with torch.no_grad():
+            ce = float(frequency_cross_entropy(ct, yt, FS))
+            npl = float(neg_pearson_loss(ct, yt))
+        rows.append(
+            {
+                "component": name,
+                "frequency CE": ce,
+                "1 - r": npl,
+                "label HR MAE (bpm)": float(np.nanmean(np.abs(hr_of(y) - truth))),
+                "label r vs clean (aligned)": float(np.nanmean(aligned_corr(y, clean, 0.5))),
+                "constant clips": int((~keep).sum()),
+            }
+        )
+    frame = pd.DataFrame(rows).set_index("component")
+    frame.insert(1, "Δ frequency CE", frame["frequency CE"] - frame.loc["none", "frequency CE"])
+    frame.insert(3, "Δ (1 - r)", frame["1 - r"] - frame.loc["none", "1 - r"])
+    return frame
+
+
+def loss_scale(args) -> pd.DataFrame:
+    """How far the training loss can move at all: predictions from perfect to random.
+
+    24 subjects of seed 100 (as :func:`component_losses`), 160-frame clips of the clean pulse
+    ('none') and of the 'severe' label as targets. Predictions: the clean pulse itself, the
+    target itself, a sinusoid at the clip's true HR + 20 bpm and white noise (seeded). The
+    loss of LQ-rPPG per head is ``frequency CE + 0.2 (1 - r)`` (its defaults); five heads.
+    """
+    rows = []
+    for target_level in ("none", "severe"):
+        data = make_synthetic_rppg(
+            n_subjects=24,
+            duration=args.duration,
+            frame_size=(8, 8),
+            label_noise=target_level,
+            motion="none",
+            illumination="none",
+            random_state=100,
+        )
+
+        def clips(series):
+            return np.concatenate([cut_clips(v, CHUNK).clips for v in series])
+
+        y, clean = clips(data.ppg), clips(data.ppg_clean)
+        truth = clips(data.hr_instantaneous).mean(axis=1)
+        t = np.arange(CHUNK) / FS
+        preds = {
+            "clean pulse": clean,
+            "the target itself": y,
+            "sinusoid at true HR + 20 bpm": np.sin(2 * np.pi * (truth[:, None] + 20) / 60 * t),
+            "white noise": np.random.default_rng(100).standard_normal(y.shape),
+        }
+        keep = _usable(y)
+        yt = torch.from_numpy(standardize(y[keep]).astype(np.float32))
+        for name, pred in preds.items():
+            pt = torch.from_numpy(standardize(pred[keep]).astype(np.float32))
+            with torch.no_grad():
+                ce = float(frequency_cross_entropy(pt, yt, FS))
+                npl = float(neg_pearson_loss(pt, yt))
+            rows.append(
+                {
+                    "target": f"label '{target_level}'",
+                    "prediction": name,
+                    "frequency CE": ce,
+                    "1 - r": npl,
+                    "loss per head": ce + 0.2 * npl,
+                }
+            )
+    return pd.DataFrame(rows).set_index(["target", "prediction"])
 
 
 # ------------------------------------------------------------------------------ tables
 
 
-def _ordered(names) -> list[str]:
-    order = [*METHODS, *REFERENCES]
-    return sorted(set(names), key=order.index)
+def _ci(values: np.ndarray) -> tuple[float, float, int]:
+    """Mean and half-width of the 95 % t-interval over the finite values."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return math.nan, math.nan, 0
+    if v.size == 1:
+        return float(v[0]), math.nan, 1
+    half = stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size)
+    return float(v.mean()), float(half), int(v.size)
 
 
-def pooled_table(rows: pd.DataFrame, unit: str) -> pd.DataFrame:
+def per_seed(rows: pd.DataFrame) -> pd.DataFrame:
+    """Mean over the test clips of every metric, per seed, setting, condition and method."""
+    keys = ["setting", "axis", "level", "method", "seed"]
+    return rows.groupby(keys, sort=False)[list(METRICS)].mean().reset_index()
+
+
+def _order(frame: pd.DataFrame) -> pd.DataFrame:
+    shares = {lv for lv in frame["level"] if lv.endswith("%")}
+    levels = [*PRESET_LEVELS, *sorted(shares, key=lambda s: int(s.split()[0]))]
+    frame = frame.copy()
+    frame["level"] = pd.Categorical(frame["level"], levels, ordered=True)
+    frame["setting"] = pd.Categorical(frame["setting"], ["small", "large"], ordered=True)
+    frame["axis"] = pd.Categorical(frame["axis"], ["preset", "share"], ordered=True)
+    if "method" in frame:
+        meth = [m for m in (*METHODS, REFERENCE) if m in set(frame["method"])]
+        frame["method"] = pd.Categorical(frame["method"], meth, ordered=True)
+    return frame
+
+
+def summary_table(seeds: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Mean ± 95 % CI over seeds: rows (setting, axis, level), columns methods."""
     out = []
-    for (level, method), grp in rows[rows.unit == unit].groupby(["noise", "method"]):
-        out.append({"noise": level, "method": method, **metrics(grp)})
-    frame = pd.DataFrame(out)
-    frame["noise"] = pd.Categorical(frame["noise"], LEVELS, ordered=True)
-    frame["method"] = pd.Categorical(frame["method"], _ordered(frame["method"]), ordered=True)
-    return frame.sort_values(["noise", "method"]).set_index("method")
+    for (setting, axis, level, method), grp in seeds.groupby(
+        ["setting", "axis", "level", "method"], sort=False
+    ):
+        m, h, n = _ci(grp[metric].to_numpy())
+        cell = "n/a" if n == 0 else f"{m:.2f} ± {h:.2f}" if n > 1 else f"{m:.2f}"
+        out.append({"setting": setting, "axis": axis, "level": level, "method": method, "v": cell})
+    frame = _order(pd.DataFrame(out))
+    wide = frame.pivot_table(
+        index=["setting", "axis", "level"],
+        columns="method",
+        values="v",
+        aggfunc="first",
+        observed=True,
+    )
+    return _flat(wide.fillna("not trained"))
 
 
-def wide_mae(pooled: pd.DataFrame) -> pd.DataFrame:
-    """MAE +- SE (bpm), methods x noise levels."""
-    cell = pooled.apply(lambda r: f"{r.get('MAE', np.nan):.2f} ± {r.get('MAE SE', np.nan):.2f}", 1)
-    frame = pd.DataFrame({"noise": pooled["noise"].astype(str), "cell": cell})
-    wide = frame.reset_index().pivot(index="method", columns="noise", values="cell")
-    wide = wide[[lv for lv in LEVELS if lv in wide.columns]]
-    return wide.loc[_ordered(wide.index)]
-
-
-def per_seed_mae(rows: pd.DataFrame) -> pd.DataFrame:
-    vid = rows[rows.unit == "video"].assign(err=lambda d: (d.hr_pred - d.hr_true).abs())
-    wide = vid.pivot_table(index="method", columns=["noise", "seed"], values="err", aggfunc="mean")
-    wide = wide.reindex(columns=[c for lv in LEVELS for c in wide.columns if c[0] == lv])
-    wide.columns = [f"{lv} s{seed}" for lv, seed in wide.columns]
-    return wide.loc[_ordered(wide.index)]
-
-
-def targets_table(pooled_video: pd.DataFrame, pooled_clip: pd.DataFrame) -> pd.DataFrame:
-    """The issue's targets at TARGET_LEVEL: video level (the targets) and clip level (a check)."""
+def paired_table(seeds: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
+    """Per-seed paired difference ``a - b`` of every metric, mean ± 95 % CI and verdict."""
     rows = []
-    for view, pooled in (("video", pooled_video), ("clip", pooled_clip)):
-        at = pooled[pooled["noise"] == TARGET_LEVEL]
-        mae = {}
-        if "MAE" in at.columns:
-            mae = {m: at.loc[m, "MAE"] for m in at.index if np.isfinite(at.loc[m, "MAE"])}
-        lq = mae.get("LQRPPG", np.nan)
-
-        def add(target: str, measured: str, ok, view=view) -> None:
-            met = "n/a" if ok is None else ("yes" if ok else "NO")
-            rows.append({"view": view, "target": target, "measured": measured, "met": met})
-
-        if view == "video":
-            ok = None if np.isnan(lq) else bool(lq <= 1.0)
-            add(f"LQRPPG MAE at '{TARGET_LEVEL}' <= 1.0 bpm", f"{lq:.2f} bpm", ok)
-        if "ablation" in mae and not np.isnan(lq):
-            ab = mae["ablation"]
-            red = 100 * (1 - lq / ab) if ab > 0 else np.nan
-            add(
-                "LQRPPG MAE >= 20 % lower than the ablation's",
-                f"{lq:.2f} vs {ab:.2f} bpm ({red:.0f} % lower)",
-                bool(red >= 20),
-            )
-        for base in BASELINES:
-            if base in mae and not np.isnan(lq):
-                add(
-                    f"LQRPPG MAE lower than {base}'s",
-                    f"{lq:.2f} vs {mae[base]:.2f} bpm",
-                    bool(lq < mae[base]),
+    for (setting, axis, level), grp in seeds.groupby(["setting", "axis", "level"], sort=False):
+        # not pivot_table: it drops a method whose metric is NaN on every seed
+        wide = grp.set_index(["seed", "method"])[list(METRICS)].unstack("method")
+        if a not in wide.columns.get_level_values(1) or b not in wide.columns.get_level_values(1):
+            continue
+        row = {"setting": setting, "axis": axis, "level": level}
+        for metric, (label, lower_better) in METRICS.items():
+            d = (wide[(metric, a)] - wide[(metric, b)]).to_numpy()
+            m, h, n = _ci(d)
+            row[label] = f"{m:+.2f} ± {h:.2f}" if n > 1 else "n/a"
+            if metric == "hr_err":
+                row["seeds"] = n
+                if n > 1 and np.isfinite(h):
+                    better = (m + h < 0) if lower_better else (m - h > 0)
+                    worse = (m - h > 0) if lower_better else (m + h < 0)
+                    row["HR verdict"] = (
+                        f"{a} better" if better else f"{a} worse" if worse else "tie"
+                    )
+            if metric == "corr" and n > 1 and np.isfinite(h):
+                row["r verdict"] = (
+                    f"{a} better" if m - h > 0 else f"{a} worse" if m + h < 0 else "tie"
                 )
-    return pd.DataFrame(rows).set_index("view")
+        rows.append(row)
+    return _flat(
+        _order(pd.DataFrame(rows))
+        .sort_values(["setting", "axis", "level"])
+        .set_index(["setting", "axis", "level"])
+    )
 
 
-def training_table(fits: pd.DataFrame) -> pd.DataFrame:
-    cols = [
-        "fit s",
-        "s/epoch",
-        "predict s",
-        "epochs run",
-        "best epoch",
-        "val HR MAE at best",
-        "val clips",
-    ]
-    table = fits.groupby(["method", "noise"], observed=True)[cols].mean()
-    return table.reset_index("noise").loc[_ordered(fits["method"])]
+def _share_axis(frame: pd.DataFrame, args) -> pd.DataFrame:
+    """The share axis with its ends: 0 % is the 'none' preset, 100 % the share level's preset.
+
+    An end is added only for the methods trained on the share axis (and the fixed rows).
+    """
+    share = frame[frame.axis == "share"]
+    ends = []
+    for preset, label in (("none", "0 %"), (args.share_level, "100 %")):
+        end = frame[
+            (frame.axis == "preset")
+            & (frame.level == preset)
+            & frame.method.isin(set(share.method))
+        ].copy()
+        end["axis"], end["level"] = "share", label
+        ends.append(end)
+    return pd.concat([ends[0], share, ends[1]], ignore_index=True)
 
 
-def settings_text(args: argparse.Namespace, facts: dict) -> str:
-    n_train = args.subjects - args.test_subjects
-    lines = [
-        f"- preset `{args.preset}`; seeds {args.seeds}; label noise {args.noise}; methods "
-        f"{args.methods}.",
-        f"- data: `make_synthetic_rppg(n_subjects={args.subjects}, duration={args.duration:g}, "
-        f"frame_size=({args.size}, {args.size}), label_noise=<level>, random_state=<seed>)` "
-        "(30 fps, motion and illumination 'mild'); videos, clean pulse and instantaneous HR "
-        "asserted identical across the noise levels of a seed.",
-        f"- clips: `cut_clips(video, {CHUNK})`, non-overlapping: {facts.get('clips_per_video')} "
-        f"clips per video, {facts.get('n_uncovered')} frames per video dropped (covered "
-        f"{facts.get('covered')} of {facts.get('n_frames')} frames).",
-        f"- split per seed: {n_train} training / {args.test_subjects} test subjects (drawn "
-        f"from the seed); {n_train * facts.get('clips_per_video', 0)} training clips, of which "
-        "the estimators hold out whole subjects (`validation_fraction=0.2`, `groups` = "
-        "subject ids) to pick the best epoch; the test subjects are never seen in training.",
-        f"- LQRPPGRegressor / ablation: `dim={args.dim}, epochs={args.epochs}, "
-        f"quantizer_epochs={args.quantizer_epochs}, batch_size={args.batch_size}`, "
-        "ablation `use_label_quantization=False`; PhysNetRegressor: "
-        f"`chunk_length={CHUNK}, epochs={args.physnet_epochs}` (batch 4, lr 9e-3: its "
-        f"defaults); all other parameters at their defaults; `random_state=<seed>`, "
-        f"`device={args.device!r}`, {args.threads} torch threads.",
-        "- truth: mean of the generator's `hr_instantaneous` over the frames scored (the "
-        "covered frames of a video, the frames of a clip). HR by `estimate_hr` (detrend, "
-        "band-pass 0.75-2.5 Hz, FFT peak); SNR by `snr` of the detrended, band-passed "
-        "waveform around the true HR. Video: clip predictions joined by `overlap_add`; POS "
-        "and CHROM run on the covered frames of the whole video (on the clips for the "
-        "per-clip view) and do not depend on the label noise (same rows at every level).",
-        "- reference rows: 'clean pulse' = `ppg_clean` through the same HR chain (floor of the "
-        "chain); 'noisy label' = the training label of the test subjects (how wrong the target "
-        "is).",
-        "- MAE, RMSE in bpm, SE = standard error; pooled over the test videos (clips) of all "
-        "seeds.",
-    ]
-    return "\n".join(lines)
+def figure(seeds: pd.DataFrame, args) -> str:
+    """Clip HR MAE and waveform r against label noise, per method, with 95 % intervals."""
+    plt = pyplot()
+    frame = seeds.astype({"level": str, "axis": str, "setting": str, "method": str})
+    settings = [s for s in ("small", "large") if s in set(frame["setting"])]
+    axes_names = [a for a in ("preset", "share") if a in set(frame["axis"])]
+    panels = [(metric, axis) for metric in ("hr_err", "corr") for axis in axes_names]
+    fig, axes = plt.subplots(
+        len(panels),
+        len(settings),
+        figsize=(FIGURE_WIDTH, 2.9 * len(panels)),
+        squeeze=False,
+        sharey="row",
+    )
+    styles = {
+        "LQRPPG": ("C0", "o"),
+        "ablation": ("C1", "s"),
+        "PhysNet": ("C2", "^"),
+        "POS": ("C3", "v"),
+        "CHROM": ("C4", "D"),
+    }
+    for col, setting in enumerate(settings):
+        for row, (metric, axis) in enumerate(panels):
+            ax = axes[row, col]
+            sub = frame[frame.setting == setting]
+            sub = _share_axis(sub, args) if axis == "share" else sub[sub.axis == "preset"]
+            if axis == "share":
+                levels = ["0 %", *(f"{s} %" for s in args.shares), "100 %"]
+            else:
+                levels = [lv for lv in PRESET_LEVELS if lv in set(sub["level"])]
+            methods = [m for m in METHODS if m in set(sub["method"])]
+            for k, method in enumerate(methods):
+                xs, means, halves = [], [], []
+                for i, lv in enumerate(levels):
+                    v = sub[(sub.method == method) & (sub.level == lv)][metric].to_numpy()
+                    m, h, n = _ci(v)
+                    if n:
+                        xs.append(i + (k - (len(methods) - 1) / 2) * 0.07)
+                        means.append(m)
+                        halves.append(h if np.isfinite(h) else 0.0)
+                colour, marker = styles[method]
+                ax.errorbar(
+                    xs,
+                    means,
+                    yerr=halves,
+                    color=colour,
+                    marker=marker,
+                    capsize=3,
+                    ms=4,
+                    lw=1.2,
+                    label=method,
+                )
+            ax.set_xticks(range(len(levels)), levels)
+            xlabel = (
+                "label-noise preset (every training clip)"
+                if axis == "preset"
+                else f"share of training clips with the '{args.share_level}' label"
+            )
+            ax.set_xlabel(xlabel)
+            ax.set_title(f"{setting} training set")
+            if col == 0:
+                ax.set_ylabel(METRICS[metric][0])
+            if metric == "hr_err":
+                ax.set_yscale("log")
+            ax.grid(alpha=0.3)
+    axes[0, 0].legend(ncol=len(METHODS), fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return save_figure(
+        fig,
+        "robustness",
+        "Clip-level HR MAE (log scale) and delay-aligned waveform r against label noise, per "
+        "method and training-set size: mean over seeds, bars the 95 % t-interval over seeds.",
+    )
 
 
-def report(args, rows, fits, facts, wall_s: float, done: str, final: bool) -> None:
+def _n_val(subjects: int, facts: dict) -> int:
+    """Validation subjects of a pool: whole subjects until floor(0.2 n_clips) clips."""
+    per = facts.get("clips_per_video") or 1
+    return math.ceil(math.floor(0.2 * subjects * per + 1e-9) / per)
+
+
+def _flat(frame: pd.DataFrame) -> pd.DataFrame:
+    """One readable row label 'setting / axis: level' instead of a tuple index."""
+    frame = frame.copy()
+    frame.index = [f"{s} / {a}: {lv}" for s, a, lv in frame.index]
+    frame.index.name = "training set / label noise"
+    return frame
+
+
+def settings_text(args, facts: dict) -> str:
+    n_small, n_large = (
+        facts.get("train_clips", {}).get("small"),
+        facts.get("train_clips", {}).get("large"),
+    )
+    return "\n".join(
+        [
+            f"- preset `{args.preset}`; seeds {args.seeds}; settings {args.settings}; methods "
+            f"{args.methods}; {args.threads} torch thread(s), device {args.device!r}.",
+            f"- data per seed: `make_synthetic_rppg(n_subjects={args.test_subjects + args.large}, "
+            f"duration={args.duration:.3g}, frame_size=({args.size}, {args.size}), "
+            "label_noise=<preset>, random_state=<seed>)` (30 fps, motion and light 'mild'), "
+            f"{facts.get('clips_per_video')} clips of {CHUNK} frames per video; videos, clean "
+            "pulse and HR asserted identical across presets.",
+            f"- split per seed: {args.test_subjects} test subjects; training pool of "
+            f"{args.small} (small, {n_small} clips) or {args.large} (large, {n_large} clips) "
+            "subjects, the small pool the first subjects of the large one; each trained method "
+            "holds out whole subjects for validation (`validation_fraction=0.2` of the clips: "
+            f"{_n_val(args.small, facts)} subjects of the small pool, "
+            f"{_n_val(args.large, facts)} of the large one), so it trains on "
+            f"{args.small - _n_val(args.small, facts)} (small) or "
+            f"{args.large - _n_val(args.large, facts)} (large) subjects.",
+            f"- label conditions: presets {args.levels} on every training clip; shares "
+            f"{args.shares} % of the training clips with the '{args.share_level}' label, the "
+            "others clean. PhysNet is trained on the "
+            f"{' and '.join(args.physnet_axes)} axis only.",
+            f"- LQRPPGRegressor / ablation: `dim={args.dim}, d_state={args.d_state}, "
+            f"n_blocks=4, levels=(2, 4, 8, 16, 32), batch_size={args.batch_size}, "
+            f"quantizer_epochs={args.quantizer_epochs}`; PhysNetRegressor: "
+            f"`batch_size={args.physnet_batch_size}` (lr 9e-3, its default); all three: "
+            f"`epochs={args.epochs}, early_stopping=True, patience={args.patience}`, "
+            "validation_fraction 0.2 by subject (the validation labels carry the same noise), "
+            "the best validation epoch kept, augmentation on, other parameters at their "
+            "defaults, `random_state=<seed>`.",
+            "- metrics per test clip against the clean truth (see the script's docstring); "
+            "tables: mean over seeds of the per-seed mean over test clips, ± the half-width "
+            "of the 95 % t-interval over seeds. Clips without an HR estimate (NaN) are left "
+            "out of the HR MAE and counted in 'no HR estimate'; clips without a matched "
+            "interval are left out of the IBI MAE and counted in the IBI coverage.",
+        ]
+    )
+
+
+def report(args, state: dict) -> Path:
+    rows, fits, quality = state["rows"], state["fits"], state["quality"]
+    components = state["components"]
     frame = pd.DataFrame(rows)
-    pooled_v = pooled_table(frame, "video")
-    pooled_c = pooled_table(frame, "clip")
-    targets = targets_table(pooled_v, pooled_c)
-    fit_frame = pd.DataFrame(fits)
-    status = "complete" if final else f"PARTIAL (cut short?): {done}"
+    seeds = per_seed(frame)
+    done, final = state["seeds_done"], state["final"]
+    status = (
+        f"complete: {len(done)} of {len(args.seeds)} seeds"
+        if final
+        else f"PARTIAL: {len(done)} of {len(args.seeds)} seeds completed ({done})"
+    )
     sections = [
-        ("Status", f"{status}; wall time {wall_s / 60:.1f} min ({wall_s:.0f} s)."),
-        ("Setting", settings_text(args, facts)),
-        (f"Targets at '{TARGET_LEVEL}' (pooled over seeds; the targets are video level)", targets),
-        ("Video-level HR MAE ± SE (bpm) by noise level", wide_mae(pooled_v)),
-        ("Clip-level (5.3 s) HR MAE ± SE (bpm) by noise level", wide_mae(pooled_c)),
-        ("Video level, all metrics", pooled_v),
-        ("Clip level, all metrics", pooled_c),
-        ("Video-level MAE per seed (bpm)", per_seed_mae(frame)),
+        ("Status", f"{status}; wall time {state['wall'] / 60:.1f} min ({state['wall']:.0f} s)."),
+        ("Setting", settings_text(args, state["facts"])),
     ]
-    if len(fit_frame):
-        sections.append(("Training (means over seeds)", training_table(fit_frame)))
-    path = write_results("robustness", "Label-noise robustness on synthetic videos", sections)
-    if final:
-        with pd.option_context(
-            "display.float_format", "{:.2f}".format, "display.width", 200, "display.max_columns", 30
-        ):
-            for heading, body in sections[2:]:
-                print(f"\n== {heading}\n{body.to_string()}")
-        print(f"\nwritten: {path}\nrows: {args.csv}", flush=True)
-    else:
-        log(f"results page updated ({done}): {path}")
+    if DISCUSSION.exists():
+        sections.append(("Verdict and discussion", DISCUSSION.read_text().strip()))
+    if len(frame):
+        sections.append(("Figure", figure(seeds, args)))
+    if all(m in args.methods for m in ("LQRPPG", "ablation")):
+        sections.append(
+            (
+                "Paired per-seed difference LQRPPG minus ablation (95 % CI)",
+                paired_table(seeds, "LQRPPG", "ablation"),
+            )
+        )
+    if "POS" in args.methods:
+        for m in ("LQRPPG", "ablation", "PhysNet", "CHROM"):
+            if m in args.methods:
+                sections.append(
+                    (
+                        f"Paired per-seed difference {m} minus POS (95 % CI)",
+                        paired_table(seeds, m, "POS"),
+                    )
+                )
+    for metric, (label, lower) in METRICS.items():
+        sections.append(
+            (
+                f"{label} ({'lower' if lower else 'higher'} is better), mean ± 95 % CI over seeds",
+                summary_table(seeds, metric),
+            )
+        )
+    if components is not None:
+        sections.append(
+            (
+                "Which label-noise components the losses see (seed 100, no training)",
+                pd.DataFrame(components).set_index("component"),
+            )
+        )
+    if state.get("loss_scale") is not None:
+        scale = pd.DataFrame(state["loss_scale"])
+        scale.index = [
+            f"{t} / {p}" for t, p in zip(scale["target"], scale["prediction"], strict=True)
+        ]
+        scale.index.name = "target / prediction"
+        sections.append(
+            (
+                "How far the loss can move: predictions from perfect to random "
+                "(seed 100, no training)",
+                scale.drop(columns=["target", "prediction"]),
+            )
+        )
+    if quality:
+        q = pd.DataFrame(quality)
+        q = (
+            _order(q)
+            .groupby(["setting", "axis", "level"], observed=True)[
+                ["raw label", "pseudo, coarsest", "pseudo, finest"]
+            ]
+            .mean()
+            .pipe(_flat)
+        )
+        sections.append(
+            (
+                "Training labels vs pseudo labels: delay-aligned r with the clean pulse "
+                "(training clips, mean over clips and seeds)",
+                q,
+            )
+        )
+    if fits:
+        f = _order(pd.DataFrame(fits))
+        sections.append(
+            (
+                "Training (means over seeds and conditions)",
+                f.groupby(["setting", "method"], observed=True)[
+                    ["fit s", "epochs run", "best epoch", "stopped early"]
+                ]
+                .mean()
+                .pipe(lambda t: t.set_axis([f"{a} / {b}" for a, b in t.index], axis=0)),
+            )
+        )
+    return write_results(
+        "robustness",
+        "Label-noise robustness on synthetic videos",
+        sections,
+        command=state["command"],
+    )
+
+
+def _state_path(args) -> Path:
+    return args.csv.with_suffix(".json")
+
+
+def save_state(args, state: dict) -> None:
+    pd.DataFrame(state["rows"]).to_csv(args.csv, index=False)
+    rest = {k: v for k, v in state.items() if k != "rows"}
+    _state_path(args).write_text(json.dumps(rest, default=float))
+
+
+def load_state(args) -> dict:
+    state = json.loads(_state_path(args).read_text())
+    state["rows"] = pd.read_csv(args.csv).to_dict("records")
+    saved = argparse.Namespace(**state["args"])
+    saved.csv = args.csv
+    return saved, state
 
 
 # ------------------------------------------------------------------------------ main
@@ -509,150 +934,127 @@ def report(args, rows, fits, facts, wall_s: float, done: str, final: bool) -> No
 
 def main() -> None:
     args = parse_args()
+    if args.render_only:
+        saved, state = load_state(args)
+        if state.get("loss_scale") is None:  # deterministic, no training: runs on its own
+            state["loss_scale"] = loss_scale(saved).reset_index().to_dict("records")
+            save_state(saved, state)
+        log(f"page rewritten from {args.csv}: {report(saved, state)}")
+        return
     torch.set_num_threads(args.threads)
+    conds = conditions(args)
     trained = [m for m in args.methods if m in TRAINED]
-    baselines = [m for m in args.methods if m in BASELINES]
-    n_fits = len(args.seeds) * len(args.noise) * len(trained)
-    log(
-        f"preset {args.preset}: seeds {args.seeds}, {args.subjects} subjects "
-        f"({args.test_subjects} test) x {args.duration:g} s at {args.size}x{args.size}, "
-        f"noise {args.noise}, methods {args.methods}; dim {args.dim}, epochs {args.epochs} "
-        f"(PhysNet {args.physnet_epochs}), quantizer epochs {args.quantizer_epochs}, "
-        f"batch {args.batch_size}, {args.threads} threads, device {args.device}; "
-        f"{n_fits} fits"
+
+    def trains(name, axis):
+        return name != "PhysNet" or axis in args.physnet_axes
+
+    n_fits = (
+        len(args.seeds)
+        * len(args.settings)
+        * sum(trains(name, axis) for axis, _, _ in conds for name in trained)
     )
-    rows: list[dict] = []
-    fits: list[dict] = []
-    facts: dict = {}
-    fs = 30.0
-    fit_times: list[float] = []
-    projected_once = False
+    log(
+        f"preset {args.preset}: {len(args.seeds)} seeds x {args.settings} x {len(conds)} label "
+        f"conditions x {trained} (PhysNet on {args.physnet_axes}): {n_fits} fits"
+    )
+    components = component_losses(args)
+    log("noise components:\n" + components.round(3).to_string())
+    state = {
+        "command": "python " + " ".join(["benchmarks/bench_robustness.py", *sys.argv[1:]]),
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "rows": [],
+        "fits": [],
+        "quality": [],
+        "components": components.reset_index().to_dict("records"),
+        "loss_scale": loss_scale(args).reset_index().to_dict("records"),
+        "facts": {"train_clips": {}},
+        "seeds_done": [],
+        "final": False,
+        "wall": 0.0,
+    }
+    rows, fits, quality, facts = state["rows"], state["fits"], state["quality"], state["facts"]
+    t_fit = []
     for si, seed in enumerate(args.seeds):
-        t_gen = time.perf_counter()
-        seed_data = make_seed_data(args, seed)
-        gen_s = time.perf_counter() - t_gen
-        data = seed_data["data"]
-        cs = cut_set(data, seed_data["labels"])
-        clips_per_video = len(cs["starts"])
-        facts.update(
-            clips_per_video=clips_per_video,
-            n_uncovered=cs["n_uncovered"],
-            covered=cs["covered"],
-            n_frames=cs["n_frames"],
-        )
-        test_subj = split_subjects(data.subjects, args.test_subjects, seed)
-        test_vid = np.flatnonzero(np.isin(data.subjects, test_subj))
-        test_clip = np.flatnonzero(np.isin(data.subjects[cs["video_of"]], test_subj))
-        train_clip = np.flatnonzero(~np.isin(data.subjects[cs["video_of"]], test_subj))
-        groups = data.subjects[cs["video_of"]]
-        v_truth = cs["video_truth"][test_vid]
-        c_truth = cs["clip_truth"][test_clip]
-        gap = np.max(np.abs(cs["video_truth"] - data.hr))
+        t0 = time.perf_counter()
+        rendered = render(args, seed)
+        data = rendered["data"]
+        cs = cut(data, rendered["labels"])
+        facts["clips_per_video"] = cs["clips_per_video"]
+        parts = split(data, args, seed)
+        subj = data.subjects[cs["video_of"]]
+        test = np.flatnonzero(np.isin(subj, parts["test"]))
         log(
-            f"seed {seed}: rendered {len(args.noise)} level(s) of {data.videos.shape} in "
-            f"{gen_s:.1f} s (videos identical across levels); "
-            f"{clips_per_video} clips/video, {cs['n_uncovered']} frames dropped per video; "
-            f"test subjects {test_subj.tolist()}; true HR of test videos "
-            f"{np.round(v_truth, 1).tolist()}; max |truth - generator hr| {gap:.3f} bpm"
+            f"seed {seed}: rendered in {time.perf_counter() - t0:.0f} s; test subjects "
+            f"{parts['test'].tolist()}, {test.size} test clips"
         )
 
-        ctx = {"vid": test_vid, "clip": test_clip, "v_truth": v_truth, "c_truth": c_truth}
-
-        # no-training rows: the same at every noise level
-        video_frames = data.videos[test_vid, : cs["covered"]]
-        fixed: list[tuple[str, np.ndarray, np.ndarray]] = []
-        for name in baselines:
-            t1 = time.perf_counter()
-            est = BASELINES[name](fs=fs)
-            fixed.append((name, est.predict(video_frames), est.predict(cs["clips"][test_clip])))
-            log(
-                f"seed {seed}: {name} on {len(test_vid)} test videos in "
-                f"{time.perf_counter() - t1:.1f} s"
-            )
-        clean_v = data.ppg_clean[test_vid, : cs["covered"]]
-        clean_c = np.concatenate([cut_clips(p, CHUNK).clips for p in data.ppg_clean[test_vid]])
-        fixed.append((REFERENCES[0], clean_v, clean_c))
-        for level in args.noise:
-            tag = {"seed": seed, "noise": level}
-            for name, vw, cw in fixed:
-                add_rows(rows, ctx, {**tag, "method": name}, vw, cw, fs)
-            label = seed_data["labels"][level]
-            label_c = cs["labels"][level][test_clip]
-            add_rows(
-                rows,
-                ctx,
-                {**tag, "method": REFERENCES[1]},
-                label[test_vid, : cs["covered"]],
-                label_c,
-                fs,
-            )
-
-        for level in args.noise:
-            y_train = cs["labels"][level][train_clip]
-            combo_t0 = time.perf_counter()
-            for name in trained:
-                est = make_estimator(name, args, seed)
-                t1 = time.perf_counter()
-                est.fit(cs["clips"][train_clip], y_train, groups=groups[train_clip])
-                fit_s = time.perf_counter() - t1
-                t1 = time.perf_counter()
-                pred = est.predict(cs["clips"][test_clip])
-                predict_s = time.perf_counter() - t1
-                info = fit_info(est, fit_s, predict_s)
-                fits.append({"seed": seed, "noise": level, "method": name, **info})
-                fit_times.append(fit_s)
-                # video-major order: the test clips of each test video, in time order
-                video_wave = join_videos(pred, len(test_vid), cs)
-                add_rows(
-                    rows, ctx, {"seed": seed, "noise": level, "method": name}, video_wave, pred, fs
+        def add(method, wave, setting, axis, level, cs=cs, test=test, seed=seed):
+            s = score(wave, cs, test, args)
+            for j, i in enumerate(test):
+                rows.append(
+                    {
+                        "seed": seed,
+                        "setting": setting,
+                        "axis": axis,
+                        "level": level,
+                        "method": method,
+                        "clip": int(i),
+                        **{k: float(v[j]) for k, v in s.items()},
+                    }
                 )
-                pd.DataFrame(rows).to_csv(args.csv, index=False)
-                done_rows = [
-                    r
-                    for r in rows
-                    if r["method"] == name
-                    and r["seed"] == seed
-                    and r["noise"] == level
-                    and r["unit"] == "video"
-                ]
-                err = np.nanmean([abs(r["hr_pred"] - r["hr_true"]) for r in done_rows])
-                log(
-                    f"seed {seed} {level:>8} {name:<8}: fit {fit_s:6.1f} s "
-                    f"({info['epochs run']} epochs, {info['s/epoch']:.1f} s/epoch, best "
-                    f"{info['best epoch']}, val HR MAE "
-                    f"{info['val HR MAE at best']:.2f}), predict {predict_s:.1f} s; test video "
-                    f"MAE {err:.2f} bpm"
-                )
-                if len(fit_times) == 1 and n_fits > 1:
-                    guess = elapsed() + (fit_s + predict_s) * (n_fits - 1)
-                    msg = (
-                        f"rough projection after the first fit (all {n_fits} fits like this "
-                        f"one): {guess / 60:.0f} min; budget {args.budget_minutes:g} min"
+
+        fixed = [(REFERENCE, cs["clean"][test])]
+        for name in args.methods:
+            if name in BASELINES:
+                fixed.append((name, BASELINES[name](fs=FS).predict(cs["clips"][test])))
+        for setting in args.settings:
+            train = np.flatnonzero(np.isin(subj, parts[setting]))
+            facts["train_clips"][setting] = int(train.size)
+            for axis, level, share in conds:
+                for name, wave in fixed:
+                    add(name, wave, setting, axis, level)
+                y, _ = training_labels(cs, train, (axis, level, share), args, seed, setting)
+                for name in trained:
+                    if not trains(name, axis):
+                        continue
+                    est = make_estimator(name, args, seed)
+                    t1 = time.perf_counter()
+                    est.fit(cs["clips"][train], y, groups=subj[train])
+                    fit_s = time.perf_counter() - t1
+                    t_fit.append(fit_s)
+                    add(name, est.predict(cs["clips"][test]), setting, axis, level)
+                    fits.append(
+                        {
+                            "seed": seed,
+                            "setting": setting,
+                            "axis": axis,
+                            "level": level,
+                            "method": name,
+                            "fit s": fit_s,
+                            "epochs run": len(est.history_),
+                            "best epoch": est.best_epoch_,
+                            "stopped early": float(est.stopped_early_),
+                        }
                     )
-                    if guess > 60 * args.budget_minutes:
-                        msg = "WARNING: " + msg + " -- lower --epochs, --seeds or --subjects"
-                    log(msg)
-            if not projected_once and trained:
-                projected_once = True
-                combo = time.perf_counter() - combo_t0
-                n_combos = len(args.seeds) * len(args.noise)
-                projected = elapsed() + combo * (n_combos - 1) + gen_s * (len(args.seeds) - 1)
-                msg = (
-                    f"projected wall time {projected / 60:.1f} min ({combo:.0f} s per seed x "
-                    f"level, {n_combos} of them); budget {args.budget_minutes:g} min"
-                )
-                if projected > 60 * args.budget_minutes:
-                    log("WARNING: " + msg + " -- lower --epochs, --seeds or --subjects")
-                else:
-                    log(msg)
-        del seed_data, data, cs
-        if si < len(args.seeds) - 1:
-            done = f"{si + 1} of {len(args.seeds)} seeds"
-            report(args, rows, fits, facts, elapsed(), done, final=False)
-
-    wall = elapsed()
-    log(f"done in {wall / 60:.1f} min")
-    report(args, rows, fits, facts, wall, "all", final=True)
+                    if name == "LQRPPG":
+                        q = pseudo_label_quality(est, y, cs["clean"][train], args)
+                        quality.append(
+                            {"setting": setting, "axis": axis, "level": level, "seed": seed, **q}
+                        )
+                    done = len(t_fit)
+                    log(
+                        f"seed {seed} {setting:>5} {axis:>6} {level:>8} {name:<8} fit "
+                        f"{fit_s:5.0f} s ({len(est.history_)} epochs, best {est.best_epoch_}); "
+                        f"{done}/{n_fits} fits, projected total "
+                        f"{elapsed() / done * n_fits / 60:.0f} min"
+                    )
+        state["seeds_done"].append(seed)
+        state["final"] = si == len(args.seeds) - 1
+        state["wall"] = elapsed()
+        save_state(args, state)
+        path = report(args, state)
+        log(f"page {'written' if state['final'] else 'updated'}: {path}")
+    log(f"done in {elapsed() / 60:.1f} min; rows: {args.csv}, state: {_state_path(args)}")
 
 
 if __name__ == "__main__":
