@@ -150,7 +150,7 @@ def evaluate_recording(
     >>> t = np.arange(600) / 30.0
     >>> ppg = np.sin(2 * np.pi * 1.2 * t)
     >>> rows = evaluate_recording({"a": np.sin(2 * np.pi * 1.25 * t)}, ppg, 30.0, (0.75, 2.5),
-    ...                           [(0, 600)])
+    ...                           [(0, 600)], min_snr=0.0)
     >>> round(rows[0]["hr_true"], 1), round(rows[0]["hr_pred"], 1), rows[0]["reliable"]
     (72.0, 75.0, True)
     """
