@@ -55,10 +55,12 @@ def machine() -> str:
     )
 
 
-def _commit() -> str:
+def tree_commit(tree: Path | str = REPO) -> str:
+    """The short commit checked out in source tree ``tree`` (this repository by default), or
+    "unknown" outside git."""
     try:
         out = subprocess.run(
-            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"],
             capture_output=True,
             text=True,
             check=True,
@@ -101,7 +103,7 @@ def write_results(
         "",
         f"- command: `{command}`",
         f"- machine: {machine()}",
-        f"- commit: {_commit()}, run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- commit: {tree_commit()}, run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
         "",
     ]
     for heading, body in sections:

@@ -665,14 +665,6 @@ def counts(rows: list[dict]) -> dict[str, dict[str, int]]:
     return table
 
 
-def _tree_commit(src) -> str:
-    """The short commit of a source tree, or "unknown" outside git."""
-    run = subprocess.run(
-        ["git", "-C", str(src), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    )
-    return run.stdout.strip() or "unknown"
-
-
 def draw(ca: dict, cb: dict | None) -> str:
     """Horizontal stacked bars: per category (and tree), the cases by outcome."""
     import numpy as np
@@ -722,7 +714,7 @@ def main() -> None:
         return
 
     import pandas as pd
-    from _common import REPO, log, write_results
+    from _common import REPO, log, tree_commit, write_results
 
     with tempfile.TemporaryDirectory() as fix:
         log("fixtures: synthetic videos, cut copies, a UBFC-rPPG layout")
@@ -790,7 +782,7 @@ def main() -> None:
             "allocating 80 GB.",
         ),
         (
-            f"Counts (before: --reference-src, commit {_tree_commit(args.reference_src)}; "
+            f"Counts (before: --reference-src, commit {tree_commit(args.reference_src)}; "
             "after: this tree)"
             if cb
             else "Counts",

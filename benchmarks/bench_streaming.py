@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _common import FIGURE_WIDTH, log, pyplot, save_figure, write_results
+from _common import FIGURE_WIDTH, log, pyplot, save_figure, tree_commit, write_results
 
 from lqrppg.datasets import make_synthetic_rppg
 
@@ -184,14 +184,6 @@ def _best(runs: list[dict]) -> dict:
     """The fastest run's numbers; the highest peak memory of all runs."""
     best = max(runs, key=lambda r: r["frames/s"])
     return {**best, "peak MB": max(r["peak MB"] for r in runs)}
-
-
-def _tree_commit(src) -> str:
-    """The short commit of a source tree, or "unknown" outside git."""
-    run = subprocess.run(
-        ["git", "-C", str(src), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    )
-    return run.stdout.strip() or "unknown"
 
 
 def draw(speed: pd.DataFrame, lengths: pd.DataFrame, ref_rows: list[dict]) -> str:
@@ -401,7 +393,7 @@ def main() -> None:
     if args.load:
         notes = f"Load while measuring: {args.load}\n\n" + notes
     if ref:
-        notes += f"\n\nReference tree `{ref}`: commit {_tree_commit(ref)}."
+        notes += f"\n\nReference tree `{ref}`: commit {tree_commit(ref)}."
     sections = [
         ("Setup", notes),
         ("Figure", draw(speed, lengths, ref_rows)),
