@@ -24,9 +24,10 @@ and the initial weights.
 
 Run: ``python benchmarks/bench_training_step.py --baseline faa281e [--sizes 32 128]
 [--repeats 2 [1]] [--epochs 3 [2]] [--clips 32 [16]] [--threads 1] [--load TEXT]
-[--check [--check-seeds 6]]`` (``--repeats``, ``--epochs`` and ``--clips`` take one value,
-or one per size). Writes docs/benchmarks/training_step.md (``--check``:
-training_step_check.md) and its figure.
+[--profile] [--check [--check-seeds 6]]`` (``--repeats``, ``--epochs`` and ``--clips`` take
+one value, or one per size). ``--profile`` adds, per size, where one training step's time
+goes in this tree (``torch.profiler``'s self CPU time per operator, grouped). Writes
+docs/benchmarks/training_step.md (``--check``: training_step_check.md) and its figure.
 """
 
 from __future__ import annotations
@@ -92,12 +93,95 @@ def worker(args) -> None:
     if args.check:
         _check_worker(args)
         return
+    if args.profile:
+        _profile_worker(args)
+        return
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, (args.clips, args.length, args.size, args.size, 3), dtype=np.uint8)
     y = _labels(args.clips, args.length, 30.0, rng)
     est = _estimator(args.kind, args, 0).fit(X, y)
     times = [h["time_s"] for h in est.history_[1:]]
     print(json.dumps({"epoch_s": times, "clips": args.clips}))
+
+
+def _profile_worker(args) -> None:
+    """Self CPU time per torch operator of one training epoch of ``--batch-size`` clips.
+
+    A first fit (stage 1 and one warm-up epoch, not profiled) builds the network; a
+    warm-started second fit of one epoch, that is one training step (augmentation, pseudo
+    labels, forward, backward, AdamW) plus the fit's checks, runs under
+    :mod:`torch.profiler`.
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    rng = np.random.default_rng(0)
+    n = args.batch_size
+    X = rng.integers(0, 256, (n, args.length, args.size, args.size, 3), dtype=np.uint8)
+    y = _labels(n, args.length, 30.0, rng)
+    est = _estimator(args.kind, args, 0).set_params(epochs=1).fit(X, y)
+    est.set_params(warm_start=True)
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+        est.fit(X, y)
+    ops = []
+    for e in prof.key_averages(group_by_input_shape=True):
+        shapes = [s for s in e.input_shapes if s][:2]
+        ops.append({"op": e.key, "shapes": str(shapes), "self_ms": e.self_cpu_time_total / 1e3,
+                    "calls": e.count})  # fmt: skip
+    print(json.dumps({"ops": ops, "epoch_s": est.history_[-1]["time_s"]}))
+
+
+#: Operator groups of the profile table: (group, operator names).
+OP_GROUPS = [
+    ("convolutions, forward", ("aten::mkldnn_convolution", "aten::_convolution")),
+    ("convolutions, backward", ("aten::convolution_backward",)),
+    ("max-pool", ("aten::max_pool2d_with_indices", "aten::max_pool2d_with_indices_backward")),
+    ("BatchNorm", ("aten::native_batch_norm", "aten::native_batch_norm_backward")),
+    ("copies, concatenation, indexing", ("aten::cat", "aten::copy_", "aten::index_select",
+                                         "aten::_to_copy", "aten::clone", "aten::fill_")),
+]  # fmt: skip
+
+
+def profile_steps(args) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Where a training step's time goes in this tree: operator groups, and the top operators."""
+    groups, top = [], []
+    for size in args.sizes:
+        extra = [*_common_args(args, args.kinds[0], size), "--profile"]
+        res = _run_worker(REPO, extra, args.threads)
+        ops = pd.DataFrame(res["ops"])
+        total = ops["self_ms"].sum()
+        frames = f"{size} x {size}"
+        log(f"profile {frames}: {total / 1e3:.1f} s of operator time, epoch {res['epoch_s']:.1f} s")
+        named = {name for _, names in OP_GROUPS for name in names}
+        shares = {g: ops.loc[ops["op"].isin(names), "self_ms"].sum() for g, names in OP_GROUPS}
+        shares["everything else (elementwise, scans, optimizer, ...)"] = ops.loc[
+            ~ops["op"].isin(named), "self_ms"
+        ].sum()
+        for group, ms in shares.items():
+            groups.append({"frames": frames, "group": group, "s": ms / 1e3,
+                           "share": f"{100 * ms / total:.1f} %"})  # fmt: skip
+        groups.append({"frames": frames, "group": "all operators (one step)", "s": total / 1e3,
+                       "share": "100 %"})  # fmt: skip
+        for _, row in ops.nlargest(8, "self_ms").iterrows():
+            top.append({"frames": frames, "operator": row["op"], "first input shapes":
+                        row["shapes"], "calls": int(row["calls"]), "s": row["self_ms"] / 1e3,
+                        "share": f"{100 * row['self_ms'] / total:.1f} %"})  # fmt: skip
+    groups = pd.DataFrame(groups).set_index(["frames", "group"])
+    return groups, pd.DataFrame(top).set_index(["frames", "operator"])
+
+
+def _profile_reading(groups: pd.DataFrame) -> str:
+    """The convolutions' share of a step, per size, in numbers taken from this run."""
+    lines = []
+    for frames, part in groups.groupby(level="frames", sort=False):
+        s = part["s"].droplevel("frames")
+        conv = s["convolutions, forward"] + s["convolutions, backward"]
+        total = s["all operators (one step)"]
+        lines.append(
+            f"- {frames}: {total:.1f} s of operator time in the step; convolutions "
+            f"(forward and backward) {conv:.1f} s ({100 * conv / total:.0f} %), max-pool "
+            f"{100 * s['max-pool'] / total:.0f} %, BatchNorm {100 * s['BatchNorm'] / total:.0f} %."
+        )
+    return "\n".join(lines)
 
 
 def _check_worker(args) -> None:
@@ -579,6 +663,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, nargs="+", default=[2], help=per_size)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--check", action="store_true", help="compare a short seeded fit")
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile one training step per size in this tree")  # fmt: skip
     parser.add_argument("--check-size", type=int, default=32)
     parser.add_argument("--check-seeds", type=int, default=6,
                         help="one-step gradient comparisons on as many other seeds")  # fmt: skip
@@ -642,6 +728,14 @@ def main() -> None:
                 ("Training clips/s (best epoch of all repeats)", table),
                 ("Figure", _speed_figure(table)),
             ]
+            if args.profile:
+                groups, top = profile_steps(args)
+                sections += [
+                    ("Profile: reading", _profile_reading(groups)),
+                    (f"Where one training step's time goes (this tree, {args.kinds[0]}, "
+                     f"batch {args.batch_size}, torch.profiler, self CPU time)", groups),
+                    ("The operators that cost most", top),
+                ]  # fmt: skip
             name = "training_step"
             title = "Training step speed: this tree vs a baseline"
     sections[0] = (
