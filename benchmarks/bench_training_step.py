@@ -234,26 +234,27 @@ def _one_step_gradients(est, data, init_seed: int = 0) -> dict:
 
     from lqrppg.models import clips_to_tensor
 
-    p = est._check_params()
+    checked = est._check_params()
+    p = (checked,) if isinstance(checked, dict) else ()  # older trees' hooks take a dict first
     T, H, W = data.videos.shape[1:4]
-    est._fit_label_model(p, data.ppg.astype(np.float64), T, 0)
+    est._fit_label_model(*p, data.ppg.astype(np.float64), T, 0)
     targets = torch.from_numpy(est._targets(data.ppg.astype(np.float64)))
     with torch.random.fork_rng():
         torch.manual_seed(init_seed)
-        module = est._build_module(p, T, H, W).train()
+        module = est._build_module(*p, T, H, W).train()
     init = {f"init/{k}": v.detach().double().numpy() for k, v in module.state_dict().items()}
     exact, routed = copy.deepcopy(module).double(), copy.deepcopy(module)
-    x = clips_to_tensor(torch.from_numpy(data.videos[:8]), p["preprocessing"])
+    x = clips_to_tensor(torch.from_numpy(data.videos[:8]), est.preprocessing)
     # the same step in float64: the exact gradient up to 1e-15, whatever the formulation
     pools = {"winners": [], "k": 0, "moved": 0}
     with _max_pool_winners("record", pools):
-        est._loss(p, exact, x.double(), targets[:8].double())[0].backward()
+        est._loss(*p, exact, x.double(), targets[:8].double())[0].backward()
     with _max_pool_winners("count", pools):
-        loss = est._loss(p, module, x, targets[:8])[0]
+        loss = est._loss(*p, module, x, targets[:8])[0]
         loss.backward()
     moved, pools["k"] = pools["moved"], 0
     with _max_pool_winners("apply", pools):
-        est._loss(p, routed, x, targets[:8])[0].backward()
+        est._loss(*p, routed, x, targets[:8])[0].backward()
     out = {f"grad/{k}": v.grad.double().numpy() for k, v in module.named_parameters()}
     out["step_loss"] = np.array([float(loss.detach())])
     out["pool_windows_moved"] = np.array([moved])

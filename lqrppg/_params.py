@@ -1,58 +1,25 @@
-"""Parameters of the torch estimators, read from the estimator and checked.
+"""The label-quantization parameters both LQ estimators take, checked in one place.
 
-``param_int`` / ``param_real`` / ``param_bool`` read ``getattr(estimator, name)`` and check it
-with the functions of :mod:`lqrppg._validation` (the estimators word integers "an int").
-:func:`check_lq_params` checks the label-quantization parameters that
-:class:`~lqrppg.quantization.LabelQuantizer` and :class:`~lqrppg.models.LQRPPGRegressor` share
-(``levels``, the loss weights, ``bpm_range``), so both say the same thing about them.
+:class:`~lqrppg.quantization.LabelQuantizer` and :class:`~lqrppg.models.LQRPPGRegressor`
+share ``levels``, the loss weights ``pearson_weight`` / ``frequency_weight`` and
+``bpm_range``: :func:`check_lq_params` checks them (alone and against each other and the frame
+rate) and :func:`lq_min_length` says how long a clip their objective needs, so both
+estimators say the same thing about them. Their other parameters are declared per class
+(``_parameter_constraints``, :mod:`lqrppg._validation`).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
-from lqrppg._validation import check_bool, check_int, check_real, is_int, is_real
+from lqrppg._validation import check_real, is_int
 
-__all__ = [
-    "LQParams",
-    "check_lq_params",
-    "is_int",
-    "is_real",
-    "param_bool",
-    "param_int",
-    "param_real",
-]
+__all__ = ["check_lq_params", "lq_min_length"]
 
 
-def param_int(estimator: Any, name: str, low: int) -> int:
-    """The integer parameter ``name`` of ``estimator``, at least ``low``."""
-    return check_int(getattr(estimator, name), name, low, expected=f"an int >= {low}")
-
-
-def param_real(
-    estimator: Any, name: str, low: float, high: float = math.inf, *, open_low: bool = False
-) -> float:
-    """The real parameter ``name``: finite, ``>= low`` (``> low`` if open_low), ``< high``."""
-    return check_real(getattr(estimator, name), name, low, high, open_low=open_low)
-
-
-def param_bool(estimator: Any, name: str) -> bool:
-    """The boolean parameter ``name`` (Python or numpy bool)."""
-    return check_bool(getattr(estimator, name), name)
-
-
-class LQParams(NamedTuple):
-    """The label-quantization parameters, checked."""
-
-    levels: tuple[int, ...]
-    pearson_weight: float
-    frequency_weight: float
-    bpm_range: tuple[int, int]
-
-
-def check_lq_params(estimator: Any, fs: float) -> LQParams:
-    """``levels``, ``pearson_weight``, ``frequency_weight`` and ``bpm_range`` of ``estimator``.
+def check_lq_params(estimator: Any, fs: float) -> None:
+    """Check ``levels``, ``pearson_weight``, ``frequency_weight`` and ``bpm_range``.
 
     ``fs`` (already checked) bounds ``bpm_range[1]`` below the Nyquist frequency when the
     frequency loss is used.
@@ -68,8 +35,8 @@ def check_lq_params(estimator: Any, fs: float) -> LQParams:
             "levels must be a sequence of ints >= 2, at least one (codewords per level, coarse "
             f"to fine, e.g. (2, 4, 8, 16, 32)); got {levels!r}"
         )
-    pearson = param_real(estimator, "pearson_weight", 0.0)
-    frequency = param_real(estimator, "frequency_weight", 0.0)
+    pearson = check_real(estimator.pearson_weight, "pearson_weight", 0.0)
+    frequency = check_real(estimator.frequency_weight, "frequency_weight", 0.0)
     if pearson + frequency == 0:
         raise ValueError(
             "pearson_weight and frequency_weight cannot both be 0: the quantizers would have "
@@ -91,4 +58,18 @@ def check_lq_params(estimator: Any, fs: float) -> LQParams:
             f"bpm_range[1]={hi} bpm ({hi / 60:.3g} Hz) must lie below the Nyquist frequency "
             f"fs/2 = {fs / 2:g} Hz = {30 * fs:g} bpm"
         )
-    return LQParams(tuple(int(k) for k in levels), pearson, frequency, (int(lo), int(hi)))
+
+
+def lq_min_length(estimator: Any, fs: float) -> tuple[int, str]:
+    """Fewest samples per clip the objective of checked LQ parameters needs at ``fs``, and why.
+
+    The frequency loss needs one period of ``bpm_range[0]``; without it a correlation needs 2.
+    """
+    if estimator.frequency_weight == 0:
+        return 2, "a correlation needs T >= 2"
+    lo = int(estimator.bpm_range[0])
+    min_T = max(2, math.ceil(60.0 * fs / lo - 1e-9))
+    return min_T, (
+        f"the frequency loss needs one period of bpm_range[0]={lo} bpm at fs={fs:g} Hz, "
+        f"i.e. T >= {min_T}; use longer clips, a higher bpm_range[0] or frequency_weight=0"
+    )

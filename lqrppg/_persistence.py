@@ -1,12 +1,11 @@
 """What the torch estimators (the video regressors and LabelQuantizer) share to be stored:
-pickling that loads on a machine without the fitting device (:class:`TorchPickleMixin`), and
-their model files: the payload's JSON-able parameters, its SHA-256 digest, reading a file
-without running any pickle, and rebuilding a module on the meta device before its weights
-are loaded."""
+their model files (the payload's JSON-able parameters, its SHA-256 digest, reading a file
+without running any pickle, rebuilding a module on the meta device before its weights are
+loaded) and the device fallback on loading. Their pickling is
+:class:`lqrppg._torch_base.TorchEstimatorMixin`'s."""
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import pickle
@@ -26,7 +25,7 @@ from lqrppg._training import (
 from lqrppg._validation import is_int, is_real
 from lqrppg.exceptions import ModelFileError
 
-__all__ = ["TorchPickleMixin", "payload_digest", "read_model_file", "restore_module"]
+__all__ = ["payload_digest", "read_model_file", "restore_module"]
 
 _FORMAT = "lqrppg.models"
 # 2: the file carries the SHA-256 of its content ("sha256"), checked on load.
@@ -299,41 +298,3 @@ def restore_module(build: Any, state: Any, path, what: str) -> nn.Module:
     if left:  # pragma: no cover - a module with non-persistent buffers
         raise RuntimeError(f"restoring {what} left tensors without values: {left[:3]}")
     return skeleton
-
-
-class TorchPickleMixin:
-    """Pickling of a fitted torch estimator that loads where its device is missing.
-
-    The fitted networks (the attributes named in ``_torch_modules``: one module or a list)
-    are pickled from the CPU; unpickling moves them to ``device_`` when this machine has it,
-    else keeps them on the CPU with a warning, in evaluation mode either way.
-    """
-
-    #: Attributes holding the fitted networks (an ``nn.Module`` or a list of them).
-    _torch_modules: tuple[str, ...] = ()
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(super().__getstate__())
-        for name in self._torch_modules:
-            if state.get(name) is not None:
-                state[name] = _map_modules(state[name], _on_cpu)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        if any(state.get(name) is not None for name in self._torch_modules):
-            self.device_ = _available_device(self.device_, type(self).__name__)
-            for name in self._torch_modules:
-                if state.get(name) is not None:
-                    value = _map_modules(state[name], lambda m: m.to(self.device_).eval())
-                    setattr(self, name, value)
-
-
-def _on_cpu(module: nn.Module) -> nn.Module:
-    """``module`` itself when all its tensors are on the CPU, else a CPU copy (not moved)."""
-    tensors = module.state_dict().values()
-    return module if all(t.device.type == "cpu" for t in tensors) else copy.deepcopy(module).cpu()
-
-
-def _map_modules(value: Any, fn: Any) -> Any:
-    return [fn(m) for m in value] if isinstance(value, list) else fn(value)

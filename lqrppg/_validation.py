@@ -2,10 +2,10 @@
 
 Every function takes ``(value, name, ...)`` in that order, returns the value converted
 (``int``, ``float``, the array) and otherwise raises one ``ValueError`` that names the
-argument and the allowed values. Functions, estimators (:mod:`lqrppg._params` reads their
-attributes through these) and the torch modules of :mod:`lqrppg.nn` all use them, so one rule
-is written once. :class:`Integer`, :class:`Positive` and :class:`Options` wrap them as the
-parameter constraints an estimator class declares once (``_parameter_constraints``, checked by
+argument and the allowed values. Functions, estimators and the torch modules of
+:mod:`lqrppg.nn` all use them, so one rule is written once. :class:`Integer`, :class:`Real`,
+:class:`Positive`, :class:`Boolean` and :class:`Options` wrap them as the parameter
+constraints an estimator class declares once (``_parameter_constraints``, checked by
 :func:`check_params` at the top of ``fit``). The signal-specific checks (``check_signal``,
 ``check_fs``, ``check_band``) are in :mod:`lqrppg.signal._validation`.
 """
@@ -21,9 +21,11 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "Boolean",
     "Integer",
     "Options",
     "Positive",
+    "Real",
     "check_bool",
     "check_choice",
     "check_clips",
@@ -177,13 +179,42 @@ def check_clips(
 # -- parameter constraints: each estimator class declares its parameters once --------------
 @dataclass(frozen=True)
 class Integer:
-    """An integer parameter in ``[low, high]`` (:func:`check_int`)."""
+    """An integer parameter in ``[low, high]`` (:func:`check_int`).
+
+    ``word`` names the kind in the message (the torch estimators say ``"an int >= 1"``);
+    ``allow_none`` also accepts None (``"None or an int >= 1"``), ``allow_bool`` True and False
+    (as 1 and 0: a ``verbose`` level).
+    """
 
     low: int
     high: int | None = None
+    word: str = "integer"
+    allow_none: bool = False
+    allow_bool: bool = False
 
-    def __call__(self, value: Any, name: str) -> int:
-        return check_int(value, name, self.low, self.high)
+    def __call__(self, value: Any, name: str) -> int | None:
+        if value is None and self.allow_none:
+            return None
+        if self.allow_bool and isinstance(value, (bool, np.bool_)):
+            return int(value)
+        bounds = f">= {self.low}" if self.high is None else f"in [{self.low}, {self.high}]"
+        expected = f"{'None or ' if self.allow_none else ''}an {self.word} {bounds}"
+        return check_int(value, name, self.low, self.high, expected=expected)
+
+
+@dataclass(frozen=True)
+class Real:
+    """A finite real parameter between ``low`` and ``high`` (:func:`check_real`)."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    open_low: bool = False
+    open_high: bool = True
+
+    def __call__(self, value: Any, name: str) -> float:
+        return check_real(
+            value, name, self.low, self.high, open_low=self.open_low, open_high=self.open_high
+        )
 
 
 @dataclass(frozen=True)
@@ -192,6 +223,14 @@ class Positive:
 
     def __call__(self, value: Any, name: str) -> float:
         return check_positive(value, name)
+
+
+@dataclass(frozen=True)
+class Boolean:
+    """A boolean parameter, True or False (:func:`check_bool`)."""
+
+    def __call__(self, value: Any, name: str) -> bool:
+        return check_bool(value, name)
 
 
 @dataclass(frozen=True)
@@ -205,26 +244,34 @@ class Options:
 
 
 def check_params(
-    estimator: Any, constraints: Mapping[str, Callable[[Any, str], Any]]
+    estimator: Any,
+    constraints: Mapping[str, Callable[[Any, str], Any]],
+    names: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Check each parameter that ``constraints`` names; return them converted, by name.
 
-    ``constraints`` maps a parameter name to a constraint (:class:`Integer`,
-    :class:`Positive`, :class:`Options`, or any callable ``(value, name) -> value`` that raises
-    ``ValueError``); an estimator class declares its own in ``_parameter_constraints``, merged
-    with its base class's, and calls this at the top of ``fit``. Checks that relate several
-    parameters (a window against the frame rate) stay with the estimator.
+    ``constraints`` maps a parameter name to a constraint (:class:`Integer`, :class:`Real`,
+    :class:`Positive`, :class:`Boolean`, :class:`Options`, or any callable
+    ``(value, name) -> value`` that raises ``ValueError``); an estimator class declares its
+    own in ``_parameter_constraints``, merged with its base class's, and calls this at the
+    top of ``fit`` (with ``names``, the subset that ``predict`` reads, at the top of
+    ``predict``). Checks that relate several parameters (a window against the frame rate)
+    stay with the estimator.
 
     Examples
     --------
     >>> from types import SimpleNamespace
-    >>> from lqrppg._validation import Integer, Options, check_params
-    >>> est = SimpleNamespace(order=3, mode="fast")
+    >>> from lqrppg._validation import Integer, Options, Real, check_params
+    >>> est = SimpleNamespace(order=3, mode="fast", rate=0.5)
     >>> check_params(est, {"order": Integer(1), "mode": Options(("fast", "exact"))})
     {'order': 3, 'mode': 'fast'}
     >>> check_params(SimpleNamespace(order=0), {"order": Integer(1)})
     Traceback (most recent call last):
     ...
     ValueError: order must be an integer >= 1; got 0
+    >>> check_params(est, {"order": Integer(1), "rate": Real(0.0, 1.0)}, names=("rate",))
+    {'rate': 0.5}
     """
+    if names is not None:
+        constraints = {name: constraints[name] for name in names}
     return {name: check(getattr(estimator, name), name) for name, check in constraints.items()}

@@ -270,14 +270,20 @@ def test_contract_on_its_input(estimator, synthetic):
 
 def _invalid(constraint):
     """A value the constraint refuses."""
-    from lqrppg._validation import Integer, Options, Positive
+    from lqrppg._validation import Boolean, Integer, Options, Positive, Real
 
     if isinstance(constraint, Integer):
         return constraint.low - 1
     if isinstance(constraint, Positive):
         return 0.0
+    if isinstance(constraint, Real):
+        return constraint.low if constraint.open_low else constraint.low - 1.0
+    if isinstance(constraint, Boolean):
+        return "yes"
     if isinstance(constraint, Options):
         return "not-an-option"
+    if type(constraint).__name__ == "Device":  # lqrppg._torch_base imports torch
+        return 3
     raise AssertionError(f"no invalid value known for {constraint!r}")
 
 

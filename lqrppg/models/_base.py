@@ -6,18 +6,18 @@
 channels-first tensors batch by batch (:func:`clips_to_tensor`), the call into the one
 training loop of the package (:func:`lqrppg._training.train_module`) with the HR-aware
 augmentation of the authors (``_augmentation``) and the validation HR error after every
-epoch, batched prediction, heart rates and the HR score, pickling and ``save`` / ``load``
-(the file format: ``_persistence``). A subclass supplies the network, its loss and its
-training targets.
+epoch, batched prediction, heart rates and the HR score, ``save`` / ``load`` (the file
+format: ``_persistence``). Device, threads, seeding and pickling are those of every torch
+estimator (:class:`lqrppg._torch_base.TorchEstimatorMixin`). A subclass declares its
+parameters and supplies the network, its loss and its training targets.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -27,11 +27,9 @@ from torch import nn
 
 from lqrppg import __version__
 from lqrppg._files import atomic_write
-from lqrppg._params import param_bool, param_int, param_real
 from lqrppg._persistence import (
     _FORMAT,
     _FORMAT_VERSION,
-    TorchPickleMixin,
     _available_device,
     _cpu_state_dict,
     _decode,
@@ -40,18 +38,17 @@ from lqrppg._persistence import (
     read_model_file,
     restore_module,
 )
+from lqrppg._torch_base import TorchEstimatorMixin
 from lqrppg._training import (
     current_shard,
     distributed_world,
-    random_seed,
     resolve_device,
     torch_generator,
-    torch_num_threads,
     torch_rng,
     train_module,
     train_validation_split,
 )
-from lqrppg._validation import check_choice, check_clips, check_int
+from lqrppg._validation import Boolean, Integer, Options, check_choice, check_clips, check_params
 from lqrppg.exceptions import EstimationWarning, ModelFileError
 from lqrppg.metrics import hr_error_from_waveforms
 from lqrppg.models._augmentation import (
@@ -125,13 +122,17 @@ def clips_to_tensor(clips: torch.Tensor, preprocessing: str = "standardize") -> 
 # ----------------------------------------------------------------------------- estimator
 
 
-class BaseVideoRegressor(TorchPickleMixin, RegressorMixin, BaseEstimator):
+class BaseVideoRegressor(TorchEstimatorMixin, RegressorMixin, BaseEstimator):
     """Base class of the torch estimators that map face clips to rPPG waveforms.
 
     Subclasses define ``__init__`` (keyword-only, storing the parameters listed below
-    plus their own) and the hooks ``_check_model_params``, ``_check_geometry``,
-    ``_fit_label_model``, ``_targets``, ``_build_module``, ``_loss`` and ``_output``.
-    This class does the rest: see the module docstring. It is not meant to be used directly.
+    plus their own), declare their parameters in ``_parameter_constraints`` (merged with
+    this class's: ``{**BaseVideoRegressor._parameter_constraints, ...}``) and their relations
+    in ``_check_method_params``, and supply the hooks ``_check_geometry``,
+    ``_fit_label_model``, ``_targets``, ``_build_module``, ``_loss`` and ``_output``, which
+    read the (checked) parameters from ``self``. This class does the rest: see the module
+    docstring; device, threads, seeding and pickling are
+    :class:`~lqrppg._torch_base.TorchEstimatorMixin`'s. It is not meant to be used directly.
 
     Common parameters: ``chunk_length``, ``fs``, ``band``, ``preprocessing``, ``epochs``,
     ``batch_size``, ``lr``, ``weight_decay``, ``augment``, ``validation_fraction``,
@@ -148,20 +149,33 @@ class BaseVideoRegressor(TorchPickleMixin, RegressorMixin, BaseEstimator):
     #: Whether the network needs clips of the fitted length (a positional embedding).
     _fixed_length = True
     _torch_modules = ("module_",)
+    #: The parameters each of which is checked alone (see :func:`lqrppg._validation.check_params`);
+    #: ``fs`` and ``band`` (which depends on ``fs``) are checked by the signal package's checks.
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "chunk_length": Integer(2, word="int"),
+        "preprocessing": Options(_PREPROCESSING),
+        "augment": Boolean(),
+        "early_stopping": Boolean(),
+        "warm_start": Boolean(),
+        "patience": Integer(1, word="int"),
+        **TorchEstimatorMixin._parameter_constraints,
+    }
+    #: The declared parameters ``predict`` reads.
+    _predict_params = ("preprocessing", "batch_size", "num_threads")
 
     # ------------------------------------------------------------------ hooks
 
-    def _check_model_params(self, p: dict[str, Any]) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _check_method_params(self, fs: float) -> None:
+        """Checks that relate parameters to each other or to ``fs`` (overridden where any)."""
 
-    def _min_frames(self, p: dict[str, Any]) -> tuple[int, str]:
-        """Fewest frames the training loss needs and why."""
+    def _min_frames(self, fs: float) -> tuple[int, str]:
+        """Fewest frames the training loss needs at ``fs`` and why."""
         return 2, "a correlation needs T >= 2"
 
     def _check_geometry(self, T: int, H: int, W: int) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _fit_label_model(self, p: dict[str, Any], y_train: np.ndarray, T: int, seed: int) -> None:
+    def _fit_label_model(self, y_train: np.ndarray, T: int, seed: int) -> None:
         """Stage 1, on the training labels only (nothing by default)."""
 
     def _share_label_model(self, device: torch.device) -> None:
@@ -190,13 +204,11 @@ class BaseVideoRegressor(TorchPickleMixin, RegressorMixin, BaseEstimator):
         z = centred / centred.square().mean(dim=1, keepdim=True).sqrt()
         return z.to(torch.float32)[:, None, :]
 
-    def _build_module(
-        self, p: dict[str, Any], T: int, H: int, W: int
-    ) -> nn.Module:  # pragma: no cover - abstract
+    def _build_module(self, T: int, H: int, W: int) -> nn.Module:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _loss(
-        self, p: dict[str, Any], module: nn.Module, x: torch.Tensor, targets: torch.Tensor
+        self, module: nn.Module, x: torch.Tensor, targets: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:  # pragma: no cover - abstract
         """(scalar loss, final waveform (batch, T)) of a batch."""
         raise NotImplementedError
@@ -209,49 +221,28 @@ class BaseVideoRegressor(TorchPickleMixin, RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ validation
 
-    def _check_params(self) -> dict[str, Any]:
-        integer = functools.partial(param_int, self)
-        real = functools.partial(param_real, self)
-        boolean = functools.partial(param_bool, self)
+    def _check_params(self) -> float:
+        """Check the parameters (alone, then their relations); return ``fs`` as a float."""
+        fs = check_fs(self.fs)
+        check_band(self.band, fs)
+        check_params(self, self._parameter_constraints)
+        self._check_method_params(fs)
+        return fs
 
-        p: dict[str, Any] = {}
-        p["chunk_length"] = integer("chunk_length", 2)
-        p["fs"] = check_fs(self.fs)
-        p["band"] = check_band(self.band, p["fs"])
-        p["preprocessing"] = check_choice(self.preprocessing, "preprocessing", _PREPROCESSING)
-        p["epochs"] = integer("epochs", 1)
-        p["batch_size"] = integer("batch_size", 1)
-        p["lr"] = real("lr", 0.0, open_low=True)
-        p["weight_decay"] = real("weight_decay", 0.0)
-        for name in ("augment", "early_stopping", "warm_start"):
-            p[name] = boolean(name)
-        p["validation_fraction"] = real("validation_fraction", 0.0, 1.0)
-        p["patience"] = integer("patience", 1)
-        p["num_threads"] = None if self.num_threads is None else integer("num_threads", 1)
-        p["verbose"] = (
-            int(self.verbose) if isinstance(self.verbose, bool) else integer("verbose", 0)
-        )
-        p["device"] = resolve_device(self.device)
-        self._check_model_params(p)
-        return p
-
-    def _check_inference_params(self) -> dict[str, Any]:
-        """The parameters ``predict`` reads, validated."""
-        p: dict[str, Any] = {"fs": check_fs(self.fs)}
+    def _check_inference_params(self) -> float:
+        """Check the parameters ``predict`` reads, and ``fs`` against ``fs_``; return ``fs``."""
+        fs = check_fs(self.fs)
         fitted_fs = getattr(self, "fs_", None)
-        if fitted_fs is not None and not math.isclose(p["fs"], fitted_fs, rel_tol=1e-9):
+        if fitted_fs is not None and not math.isclose(fs, fitted_fs, rel_tol=1e-9):
             raise ValueError(
                 f"fs={self.fs} differs from the frame rate the model was fitted at "
                 f"(fs_={fitted_fs:g} Hz): a fitted network knows only that rate, and its heart "
-                f"rates would be scaled by {p['fs'] / fitted_fs:.3g}. Set fs={fitted_fs:g} back, "
+                f"rates would be scaled by {fs / fitted_fs:.3g}. Set fs={fitted_fs:g} back, "
                 "resample the video to it, or fit again"
             )
-        p["band"] = check_band(self.band, p["fs"])
-        p["preprocessing"] = check_choice(self.preprocessing, "preprocessing", _PREPROCESSING)
-        param_int(self, "batch_size", 1)
-        if self.num_threads is not None:
-            check_int(self.num_threads, "num_threads", 1, expected="None or an int >= 1")
-        return p
+        check_band(self.band, fs)
+        check_params(self, self._parameter_constraints, names=self._predict_params)
+        return fs
 
     def _check_clips(self, X: Any, *, fitting: bool) -> np.ndarray:
         """``X`` as an array (n, T, H, W, 3), not copied when it already is one."""
@@ -334,78 +325,77 @@ class BaseVideoRegressor(TorchPickleMixin, RegressorMixin, BaseEstimator):
         -------
         self
         """
-        p = self._check_params()
-        seed = random_seed(self.random_state)
+        fs = self._check_params()
+        rng = self._fit_rng()
         X = self._check_clips(X, fitting=True)
         n, T, H, W = X.shape[:4]
         y = self._check_labels(y, n, T)
-        if T != p["chunk_length"]:
+        if T != self.chunk_length:
             raise ValueError(
-                f"X has clips of T={T} frames (axis 1), but chunk_length={p['chunk_length']}: "
+                f"X has clips of T={T} frames (axis 1), but chunk_length={self.chunk_length}: "
                 f"cut the recordings into clips of chunk_length frames, or set "
                 f"chunk_length={T}"
             )
-        min_T, why = self._min_frames(p)
+        min_T, why = self._min_frames(fs)
         if T < min_T:
             raise ValueError(f"X has clips of T={T} frames, too short: {why}")
 
-        rng = np.random.default_rng(seed)
-        train_idx, val_idx = train_validation_split(n, p["validation_fraction"], rng, groups)
+        train_idx, val_idx = train_validation_split(n, self.validation_fraction, rng, groups)
         label_seed, build_seed, shuffle_seed, augment_seed = (
             int(s) for s in rng.integers(2**31 - 1, size=4)
         )
         warm = (
-            p["warm_start"]
+            self.warm_start
             and hasattr(self, "module_")
             and (self.n_frames_, self.frame_shape_) == (T, (H, W))
         )
-        device = p["device"]
+        device = self._fit_device()
         rank, world = distributed_world()
-        with torch_num_threads(p["num_threads"]):
+        with self._torch_threads():
             if not warm:
                 if world > 1:
                     # stage 1 is not data-parallel: process 0 fits it, the others receive it
                     if rank == 0:
-                        self._fit_label_model(p, y[train_idx], T, label_seed)
+                        self._fit_label_model(y[train_idx], T, label_seed)
                     self._share_label_model(device)
                 else:
-                    self._fit_label_model(p, y[train_idx], T, label_seed)
+                    self._fit_label_model(y[train_idx], T, label_seed)
             targets = self._targets(y)
             with warnings.catch_warnings():
                 # a label without a clear pulse simply gets no resampling and no HR error
                 warnings.simplefilter("ignore", EstimationWarning)
-                hr = np.asarray(estimate_hr(y, p["fs"], band=p["band"]), dtype=np.float32)
+                hr = np.asarray(estimate_hr(y, fs, band=self.band), dtype=np.float32)
             labels = standardize(y).astype(np.float32)
             if warm:
                 module = self.module_.to(device)
             else:
                 with torch_rng(build_seed, device):
-                    module = self._build_module(p, T, H, W).to(device)
+                    module = self._build_module(T, H, W).to(device)
 
             def parts(idx: np.ndarray) -> tuple:
                 return _LazyClips(X, idx), labels[idx], targets[idx], hr[idx]
 
             result = train_module(
                 module,
-                self._train_loss_fn(p, augment_seed),
+                self._train_loss_fn(augment_seed),
                 parts(train_idx),
                 parts(val_idx) if val_idx.size else None,
-                epochs=p["epochs"],
-                batch_size=p["batch_size"],
-                lr=p["lr"],
-                weight_decay=p["weight_decay"],
+                epochs=self.epochs,
+                batch_size=self.batch_size,
+                lr=self.lr,
+                weight_decay=self.weight_decay,
                 generator=torch_generator(shuffle_seed),
-                patience=p["patience"] if p["early_stopping"] else None,
+                patience=self.patience if self.early_stopping else None,
                 device=device,
-                verbose=p["verbose"] if rank == 0 else 0,
+                verbose=self.verbose if rank == 0 else 0,
                 desc=type(self).__name__,
                 distributed=world > 1,
-                **(self._validation_hooks(p, hr[val_idx]) if val_idx.size else {}),
+                **(self._validation_hooks(hr[val_idx]) if val_idx.size else {}),
             )
         self.module_ = module.eval()
         self.device_ = device
         self.n_frames_ = T
-        self.fs_ = p["fs"]
+        self.fs_ = fs
         self.frame_shape_ = (H, W)
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
@@ -415,9 +405,9 @@ class BaseVideoRegressor(TorchPickleMixin, RegressorMixin, BaseEstimator):
             self.metadata_ = {}
         return self
 
-    def _train_loss_fn(self, p: dict[str, Any], augment_seed: int):
-        rng = np.random.default_rng(augment_seed) if p["augment"] else None
-        preprocessing = p["preprocessing"]
+    def _train_loss_fn(self, augment_seed: int):
+        rng = np.random.default_rng(augment_seed) if self.augment else None
+        preprocessing = self.preprocessing
 
         def loss_fn(module: nn.Module, batch: tuple) -> torch.Tensor:
             clips, label, targets, hr = batch
@@ -442,22 +432,22 @@ class BaseVideoRegressor(TorchPickleMixin, RegressorMixin, BaseEstimator):
                     )
                     rows = torch.from_numpy(changed_rows).to(targets.device)
                     targets = targets.index_copy(0, rows, fresh.to(targets))
-            return self._loss(p, module, x, targets)[0]
+            return self._loss(module, x, targets)[0]
 
         return loss_fn
 
-    def _validation_hooks(self, p: dict[str, Any], hr_val: np.ndarray) -> dict[str, Any]:
+    def _validation_hooks(self, hr_val: np.ndarray) -> dict[str, Any]:
         """``val_loss_fn`` and ``epoch_callback`` reporting the validation HR error.
 
         The validation loss pass keeps the predicted waveforms (the loop evaluates the
         validation set in order, once per epoch), so the HR error needs no second pass.
         """
-        preprocessing, fs, band = p["preprocessing"], p["fs"], p["band"]
+        preprocessing, fs, band = self.preprocessing, self.fs, self.band
         waves: list[torch.Tensor] = []
 
         def val_loss_fn(module: nn.Module, batch: tuple) -> torch.Tensor:
             clips, _, targets, _ = batch
-            loss, wave = self._loss(p, module, clips_to_tensor(clips, preprocessing), targets)
+            loss, wave = self._loss(module, clips_to_tensor(clips, preprocessing), targets)
             waves.append(wave.detach().to("cpu", torch.float64))
             return loss
 
@@ -495,18 +485,17 @@ class BaseVideoRegressor(TorchPickleMixin, RegressorMixin, BaseEstimator):
         every network and input size; see the ``num_threads`` parameter).
         """
         check_is_fitted(self)
-        p = self._check_inference_params()
+        self._check_inference_params()
         X = self._check_clips(X, fitting=False)
         n, T, H, W = X.shape[:4]
         out = np.empty((n, T), dtype=np.float64)
         module = self.module_.eval()
         bound = min(_PREDICT_FRAMES // T, _PREDICT_INPUT_BYTES // (T * H * W * 3 * 4))
         bs = max(1, min(int(self.batch_size), bound))
-        threads = _PREDICT_THREADS if self.num_threads is None else self.num_threads
-        with torch_num_threads(threads), torch.inference_mode():
+        with self._torch_threads(_PREDICT_THREADS), torch.inference_mode():
             for start in range(0, n, bs):
                 clips = torch.from_numpy(_host_batch(X, slice(start, start + bs)))
-                x = clips_to_tensor(clips.to(self.device_), p["preprocessing"])
+                x = clips_to_tensor(clips.to(self.device_), self.preprocessing)
                 out[start : start + bs] = self._output(module, x).to("cpu", torch.float64)
         return self._standardize_output(out)
 
@@ -531,8 +520,8 @@ class BaseVideoRegressor(TorchPickleMixin, RegressorMixin, BaseEstimator):
             :class:`~lqrppg.exceptions.EstimationWarning` where no estimate can be made.
         """
         wave = self.predict(X)
-        p = self._check_inference_params()
-        return np.asarray(estimate_hr(wave, p["fs"], band=p["band"]), dtype=np.float64)
+        fs = self._check_inference_params()
+        return np.asarray(estimate_hr(wave, fs, band=self.band), dtype=np.float64)
 
     def score(self, X, y, sample_weight=None) -> float:
         """Negative mean absolute HR error (bpm) of the predictions; greater is better.
@@ -560,8 +549,8 @@ class BaseVideoRegressor(TorchPickleMixin, RegressorMixin, BaseEstimator):
         if sample_weight is not None:
             raise ValueError(f"{type(self).__name__}.score does not support sample_weight")
         pred = self.predict(X)
-        p = self._check_inference_params()
-        return -hr_error_from_waveforms(y, pred, fs=p["fs"], band=p["band"])
+        fs = self._check_inference_params()
+        return -hr_error_from_waveforms(y, pred, fs=fs, band=self.band)
 
     # ------------------------------------------------------------------ persistence
 
@@ -673,13 +662,13 @@ class BaseVideoRegressor(TorchPickleMixin, RegressorMixin, BaseEstimator):
         est.fs_ = float(fitted.get("fs_") or est.fs)
         est.device_ = dev
         try:
-            p = est._check_params()
+            est._check_params()
         except ValueError as exc:
             raise ModelFileError(f"{path} holds invalid hyper-parameters: {exc}") from None
         est._restore_extra(payload, dev, path)
         H, W = est.frame_shape_
         module = restore_module(
-            lambda: est._build_module(p, est.n_frames_, H, W),
+            lambda: est._build_module(est.n_frames_, H, W),
             payload["state_dict"],
             path,
             "network",

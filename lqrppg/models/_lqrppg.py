@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -12,12 +11,12 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from lqrppg._params import check_lq_params, param_bool, param_int
+from lqrppg._params import check_lq_params, lq_min_length
 from lqrppg._training import broadcast_object, distributed_world
-from lqrppg._validation import is_real
+from lqrppg._validation import Boolean, Integer, Options, Real
 from lqrppg.models._base import BaseVideoRegressor
 from lqrppg.nn import C2FNet, frequency_cross_entropy, neg_pearson_loss
-from lqrppg.nn._checks import check_architecture
+from lqrppg.nn._checks import ARCHITECTURES, check_architecture
 from lqrppg.quantization import LabelQuantizer
 
 __all__ = ["LQRPPGRegressor"]
@@ -237,6 +236,20 @@ class LQRPPGRegressor(BaseVideoRegressor):
     [2, 4, 8]
     """
 
+    #: ``levels``, the loss weights and ``bpm_range`` are checked with their relations by
+    #: :func:`lqrppg._params.check_lq_params` (shared with LabelQuantizer).
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **BaseVideoRegressor._parameter_constraints,
+        "dim": Integer(8, word="int"),
+        "n_blocks": Integer(1, word="int"),
+        "d_state": Integer(1, word="int"),
+        "d_conv": Integer(1, word="int"),
+        "expand": Real(0.0, open_low=True),
+        "architecture": Options(ARCHITECTURES),
+        "use_label_quantization": Boolean(),
+        "quantizer_epochs": Integer(1, word="int"),
+    }
+
     def __init__(
         self,
         *,
@@ -304,26 +317,22 @@ class LQRPPGRegressor(BaseVideoRegressor):
 
     # ------------------------------------------------------------------ validation
 
-    def _check_model_params(self, p: dict[str, Any]) -> None:
-        for name, low in (("dim", 8), ("n_blocks", 1), ("d_state", 1), ("d_conv", 1)):
-            p[name] = param_int(self, name, low)
-        if p["dim"] % 8:
+    def _check_method_params(self, fs: float) -> None:
+        if self.dim % 8:
             raise ValueError(f"dim must be a multiple of 8; got {self.dim!r}")
-        if not is_real(self.expand) or not self.expand > 0 or int(self.expand * p["dim"]) < 1:
-            raise ValueError(f"expand must be a positive number; got {self.expand!r}")
-        p["expand"] = float(self.expand)
-        p["architecture"] = check_architecture(self.architecture)
-        p.update(check_lq_params(self, p["fs"])._asdict())
-        levels = self.levels
-        if len(p["levels"]) != p["n_blocks"] + 1:
+        if int(self.expand * self.dim) < 1:
             raise ValueError(
-                f"levels must hold n_blocks + 1 = {p['n_blocks'] + 1} sizes (one per head); got "
-                f"{len(p['levels'])}: levels={levels!r}, n_blocks={self.n_blocks}"
+                f"expand * dim must be at least 1; got expand={self.expand}, dim={self.dim}"
             )
-        p["use_label_quantization"] = param_bool(self, "use_label_quantization")
-        p["quantizer_epochs"] = param_int(self, "quantizer_epochs", 1)
+        check_lq_params(self, fs)
+        levels = tuple(self.levels)
+        if len(levels) != self.n_blocks + 1:
+            raise ValueError(
+                f"levels must hold n_blocks + 1 = {self.n_blocks + 1} sizes (one per head); got "
+                f"{len(levels)}: levels={self.levels!r}, n_blocks={self.n_blocks}"
+            )
         lq = self.label_quantizer
-        if lq is not None and p["use_label_quantization"]:
+        if lq is not None and self.use_label_quantization:
             inner = _unwrap(lq)
             if not isinstance(inner, LabelQuantizer):
                 raise ValueError(
@@ -331,26 +340,19 @@ class LQRPPGRegressor(BaseVideoRegressor):
                     f"FrozenEstimator around a fitted one; got {type(lq).__name__}"
                 )
             theirs = inner.levels_ if _is_fitted(inner) else inner.levels
-            if tuple(theirs) != p["levels"]:
+            if tuple(theirs) != levels:
                 raise ValueError(
-                    f"label_quantizer has levels {tuple(theirs)}, but levels={p['levels']}: they "
+                    f"label_quantizer has levels {tuple(theirs)}, but levels={levels}: they "
                     "must agree (one codebook per head)"
                 )
-            if not _is_fitted(inner) and inner.fs != p["fs"]:
+            if not _is_fitted(inner) and inner.fs != fs:
                 raise ValueError(
-                    f"label_quantizer has fs={inner.fs}, but fs={p['fs']}: the labels are "
+                    f"label_quantizer has fs={inner.fs}, but fs={fs}: the labels are "
                     "sampled at one rate"
                 )
 
-    def _min_frames(self, p: dict[str, Any]) -> tuple[int, str]:
-        if p["frequency_weight"] == 0:
-            return 2, "a correlation needs T >= 2"
-        lo = p["bpm_range"][0]
-        min_T = max(2, math.ceil(60.0 * p["fs"] / lo - 1e-9))
-        return min_T, (
-            f"the frequency loss needs one period of bpm_range[0]={lo} bpm at fs={p['fs']:g} Hz, "
-            f"i.e. T >= {min_T}; use longer clips, a higher bpm_range[0] or frequency_weight=0"
-        )
+    def _min_frames(self, fs: float) -> tuple[int, str]:
+        return lq_min_length(self, fs)
 
     def _check_geometry(self, T: int, H: int, W: int) -> None:
         if H < 8 or W < 8 or H % 8 or W % 8:
@@ -362,8 +364,8 @@ class LQRPPGRegressor(BaseVideoRegressor):
 
     # ------------------------------------------------------------------ stages
 
-    def _fit_label_model(self, p: dict[str, Any], y_train: np.ndarray, T: int, seed: int) -> None:
-        if not p["use_label_quantization"]:
+    def _fit_label_model(self, y_train: np.ndarray, T: int, seed: int) -> None:
+        if not self.use_label_quantization:
             self.label_quantizer_ = None
             self.codebooks_ = None
             return
@@ -379,14 +381,14 @@ class LQRPPGRegressor(BaseVideoRegressor):
             if given is None:
                 authors = {"architecture": "authors", "d_state": 48}
                 lq = LabelQuantizer(
-                    levels=p["levels"],
-                    fs=p["fs"],
-                    bpm_range=p["bpm_range"],
-                    epochs=p["quantizer_epochs"],
+                    levels=self.levels,
+                    fs=self.fs,
+                    bpm_range=self.bpm_range,
+                    epochs=self.quantizer_epochs,
                     device=self.device,
                     random_state=seed,
-                    verbose=p["verbose"],
-                    **(authors if p["architecture"] == "authors" else {}),
+                    verbose=self.verbose,
+                    **(authors if self.architecture == "authors" else {}),
                 )
             else:
                 lq = clone(given)
@@ -426,26 +428,26 @@ class LQRPPGRegressor(BaseVideoRegressor):
             return super()._targets_tensor(labels)
         return self.label_quantizer_._pseudo_labels_tensor(labels)
 
-    def _build_module(self, p: dict[str, Any], T: int, H: int, W: int) -> nn.Module:
+    def _build_module(self, T: int, H: int, W: int) -> nn.Module:
         return C2FNet(
             T,
-            p["dim"],
-            p["n_blocks"],
-            d_state=p["d_state"],
-            d_conv=p["d_conv"],
-            expand=p["expand"],
+            self.dim,
+            self.n_blocks,
+            d_state=self.d_state,
+            d_conv=self.d_conv,
+            expand=self.expand,
             codebooks=self.codebooks_ if self._quantized() else None,
-            codebook_sizes=p["levels"],
-            architecture=p["architecture"],
+            codebook_sizes=tuple(self.levels),
+            architecture=self.architecture,
         )
 
     def _loss(
-        self, p: dict[str, Any], module: nn.Module, x: torch.Tensor, targets: torch.Tensor
+        self, module: nn.Module, x: torch.Tensor, targets: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         out = module(x)
         k = targets.shape[1]
-        pw, fw = p["pearson_weight"], p["frequency_weight"]
-        lo, hi = p["bpm_range"]
+        pw, fw = self.pearson_weight, self.frequency_weight
+        lo, hi = self.bpm_range
         loss = x.new_zeros(())
         for i, head in enumerate(out.heads):
             target = targets[:, min(i, k - 1)]
@@ -453,7 +455,7 @@ class LQRPPGRegressor(BaseVideoRegressor):
                 loss = loss + pw * neg_pearson_loss(head, target)
             if fw > 0:
                 loss = loss + fw * frequency_cross_entropy(
-                    head, target, p["fs"], bpm_min=lo, bpm_max=hi
+                    head, target, self.fs, bpm_min=lo, bpm_max=hi
                 )
         return loss, out.output
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 
@@ -126,8 +124,8 @@ class PhysNetRegressor(BaseVideoRegressor):
         self.verbose = verbose
         self.warm_start = warm_start
 
-    def _check_model_params(self, p: dict[str, Any]) -> None:
-        if p["chunk_length"] % 4:
+    def _check_method_params(self, fs: float) -> None:
+        if self.chunk_length % 4:
             raise ValueError(
                 f"chunk_length must be a multiple of 4 (PhysNet pools time twice by 2); "
                 f"got {self.chunk_length!r}"
@@ -144,11 +142,11 @@ class PhysNetRegressor(BaseVideoRegressor):
                 f"X has frames of H x W = {H} x {W} (axes 2, 3); PhysNet needs H, W >= 16"
             )
 
-    def _build_module(self, p: dict[str, Any], T: int, H: int, W: int) -> nn.Module:
+    def _build_module(self, T: int, H: int, W: int) -> nn.Module:
         return PhysNet()
 
     def _loss(
-        self, p: dict[str, Any], module: nn.Module, x: torch.Tensor, targets: torch.Tensor
+        self, module: nn.Module, x: torch.Tensor, targets: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         wave = module(x)
         return neg_pearson_loss(wave, targets[:, 0]), wave

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -13,26 +12,13 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from lqrppg._params import check_lq_params, param_int, param_real
-from lqrppg._persistence import (
-    TorchPickleMixin,
-    _cpu_state_dict,
-    _decode,
-    _params_json,
-    restore_module,
-)
-from lqrppg._training import (
-    random_seed,
-    resolve_device,
-    torch_generator,
-    torch_num_threads,
-    torch_rng,
-    train_module,
-    train_validation_split,
-)
-from lqrppg._validation import check_int, is_int
+from lqrppg._params import check_lq_params, lq_min_length
+from lqrppg._persistence import _cpu_state_dict, _decode, _params_json, restore_module
+from lqrppg._torch_base import TorchEstimatorMixin
+from lqrppg._training import torch_generator, torch_rng, train_module, train_validation_split
+from lqrppg._validation import Integer, Options, Real, check_params, is_int
 from lqrppg.nn import LabelQuantizerNet, frequency_cross_entropy, neg_pearson_loss
-from lqrppg.nn._checks import check_architecture
+from lqrppg.nn._checks import ARCHITECTURES, check_architecture
 from lqrppg.signal._validation import is_flat
 
 __all__ = ["LabelQuantizer"]
@@ -40,7 +26,7 @@ __all__ = ["LabelQuantizer"]
 _INFERENCE_BATCH = 256
 
 
-class LabelQuantizer(TorchPickleMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class LabelQuantizer(TorchEstimatorMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Label quantization module of LQ-rPPG: contact-PPG labels to multi-level pseudo labels.
 
     A stack of independent quantizers of growing resolution (by default 2, 4, 8, 16 and 32
@@ -195,6 +181,22 @@ class LabelQuantizer(TorchPickleMixin, OneToOneFeatureMixin, TransformerMixin, B
     """
 
     _torch_modules = ("modules_",)
+    #: ``levels``, the loss weights and ``bpm_range`` are checked with their relations by
+    #: :func:`lqrppg._params.check_lq_params` (shared with LQRPPGRegressor).
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **TorchEstimatorMixin._parameter_constraints,
+        "fs": Real(0.0, open_low=True),
+        "width": Integer(1, word="int"),
+        "d_state": Integer(1, word="int"),
+        "d_conv": Integer(1, word="int"),
+        "expand": Real(0.0, open_low=True),
+        "commitment": Real(0.0),
+        "ema_decay": Real(0.0, 1.0),
+        "ema_eps": Real(0.0, open_low=True),
+        "dead_code_threshold": Real(0.0),
+        "patience": Integer(1, word="int", allow_none=True),
+        "architecture": Options(ARCHITECTURES),
+    }
 
     def __init__(
         self,
@@ -253,40 +255,16 @@ class LabelQuantizer(TorchPickleMixin, OneToOneFeatureMixin, TransformerMixin, B
 
     # ------------------------------------------------------------------ validation
 
-    def _check_params(self) -> dict[str, Any]:
-        integer = functools.partial(param_int, self)
-        real = functools.partial(param_real, self)
-
-        p: dict[str, Any] = {"fs": real("fs", 0.0, open_low=True)}
-        lq = check_lq_params(self, p["fs"])
-        p.update(lq._asdict())
-        for name in ("width", "d_state", "d_conv", "epochs", "batch_size"):
-            p[name] = integer(name, 1)
-        p["verbose"] = (
-            int(self.verbose) if isinstance(self.verbose, bool) else integer("verbose", 0)
-        )
-        p["num_threads"] = None if self.num_threads is None else integer("num_threads", 1)
-        p["expand"] = real("expand", 0.0, open_low=True)
-        if int(p["expand"] * p["width"]) < 1:
+    def _check_params(self) -> float:
+        """Check the parameters (alone, then their relations); return ``fs`` as a float."""
+        fs = check_params(self, self._parameter_constraints)["fs"]
+        check_lq_params(self, fs)
+        if int(self.expand * self.width) < 1:
             raise ValueError(
                 f"expand * width must be at least 1; got expand={self.expand}, width={self.width}"
             )
-        p["lr"] = real("lr", 0.0, open_low=True)
-        p["weight_decay"] = real("weight_decay", 0.0)
-        p["commitment"] = real("commitment", 0.0)
-        p["ema_decay"] = real("ema_decay", 0.0, 1.0)
-        p["ema_eps"] = real("ema_eps", 0.0, open_low=True)
-        p["dead_code_threshold"] = real("dead_code_threshold", 0.0)
-        p["validation_fraction"] = real("validation_fraction", 0.0, 1.0)
-        if self.patience is not None:
-            p["patience"] = integer("patience", 1)
-        else:
-            p["patience"] = None
-        p["output_level"] = self._level_index(len(p["levels"]))
-        p["architecture"] = check_architecture(self.architecture)
-        p["device"] = resolve_device(self.device)
-        p["seed"] = random_seed(self.random_state)
-        return p
+        self._level_index(len(self.levels))
+        return fs
 
     def _level_index(self, n_levels: int) -> int:
         lvl = self.output_level
@@ -296,11 +274,6 @@ class LabelQuantizer(TorchPickleMixin, OneToOneFeatureMixin, TransformerMixin, B
                 f"levels, which has {n_levels} entries); got {lvl!r}"
             )
         return int(lvl) % n_levels
-
-    def _min_length(self, p: dict[str, Any]) -> int:
-        if p["frequency_weight"] > 0:
-            return max(2, math.ceil(60.0 * p["fs"] / p["bpm_range"][0] - 1e-9))
-        return 2
 
     def _validate_X(self, X, *, reset: bool) -> np.ndarray:
         if not sparse.issparse(X):
@@ -358,40 +331,33 @@ class LabelQuantizer(TorchPickleMixin, OneToOneFeatureMixin, TransformerMixin, B
         -------
         self : LabelQuantizer
         """
-        p = self._check_params()
+        fs = self._check_params()
+        rng = self._fit_rng()
         X = self._validate_X(X, reset=True)
         n, T = X.shape
-        min_T = self._min_length(p)
+        min_T, why = lq_min_length(self, fs)
         if T < min_T:
-            why = (
-                f"the frequency loss needs one period of bpm_range[0]={p['bpm_range'][0]} bpm "
-                f"at fs={p['fs']:g} Hz, i.e. T >= {min_T}; use longer clips, a higher "
-                "bpm_range[0] or frequency_weight=0"
-                if p["frequency_weight"] > 0
-                else f"a correlation needs T >= {min_T}"
-            )
             raise ValueError(
                 f"X has clips of T={T} time steps (n_features = {T}), too short: {why}"
             )
         Z = self._standardize(X)
 
-        rng = np.random.default_rng(p["seed"])
-        train_idx, val_idx = train_validation_split(n, p["validation_fraction"], rng)
-        level_seeds = rng.integers(2**31 - 1, size=(len(p["levels"]), 2))
-        device = p["device"]
+        train_idx, val_idx = train_validation_split(n, self.validation_fraction, rng)
+        level_seeds = rng.integers(2**31 - 1, size=(len(self.levels), 2))
+        device = self._fit_device()
         data = torch.from_numpy(Z.astype(np.float32))
         train, val = data[train_idx], data[val_idx]
 
-        self.levels_ = p["levels"]
+        self.levels_ = tuple(int(k) for k in self.levels)
         self.device_ = device
         self.n_validation_clips_ = int(val_idx.size)
         self.modules_, self.history_, self.best_epoch_ = [], [], []
-        with torch_num_threads(p["num_threads"]):
-            for level, n_codes in enumerate(p["levels"]):
+        with self._torch_threads():
+            for level, n_codes in enumerate(self.levels_):
                 build_seed, train_seed = (int(s) for s in level_seeds[level])
                 with torch_rng(build_seed, device):
                     net, result = self._fit_level(
-                        p, T, n_codes, train, val, torch_generator(train_seed), level
+                        T, n_codes, train, val, torch_generator(train_seed), level
                     )
                 self.modules_.append(net)
                 self.history_.append(result.history)
@@ -424,14 +390,14 @@ class LabelQuantizer(TorchPickleMixin, OneToOneFeatureMixin, TransformerMixin, B
             architecture=self.architecture,
         )
 
-    def _fit_level(self, p, T, n_codes, train, val, generator, level):
-        device = p["device"]
+    def _fit_level(self, T, n_codes, train, val, generator, level):
+        device = self.device_
         net = self._build_net(T, n_codes).to(device)
         # Codewords start at quantiles of the untrained encoder's outputs on all training
         # clips, with cluster sizes on the scale of one training step.
-        net.init_codebook_(train.to(device), tokens_per_step=min(p["batch_size"], len(train)) * T)
-        pw, fw = p["pearson_weight"], p["frequency_weight"]
-        fs, (bpm_lo, bpm_hi) = p["fs"], p["bpm_range"]
+        net.init_codebook_(train.to(device), tokens_per_step=min(self.batch_size, len(train)) * T)
+        pw, fw = self.pearson_weight, self.frequency_weight
+        fs, (bpm_lo, bpm_hi) = self.fs, self.bpm_range
 
         def loss_fn(module, batch):
             (target,) = batch
@@ -450,15 +416,15 @@ class LabelQuantizer(TorchPickleMixin, OneToOneFeatureMixin, TransformerMixin, B
             loss_fn,
             train,
             val,
-            epochs=p["epochs"],
-            batch_size=p["batch_size"],
-            lr=p["lr"],
-            weight_decay=p["weight_decay"],
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
             generator=generator,
-            patience=p["patience"],
+            patience=self.patience,
             device=device,
-            verbose=p["verbose"],
-            desc=f"level {level + 1}/{len(p['levels'])} (K={n_codes})",
+            verbose=self.verbose,
+            desc=f"level {level + 1}/{len(self.levels_)} (K={n_codes})",
         )
         net.quantizer.sort_codebook_()
         net.eval()
@@ -470,10 +436,8 @@ class LabelQuantizer(TorchPickleMixin, OneToOneFeatureMixin, TransformerMixin, B
         n, T = Z.shape
         out = np.empty((n, len(self.modules_), T), dtype=np.int64)
         data = torch.from_numpy(Z.astype(np.float32))
-        threads = self.num_threads
-        if threads is not None:
-            check_int(threads, "num_threads", 1, expected="None or an int >= 1")
-        with torch_num_threads(threads), torch.no_grad():
+        check_params(self, self._parameter_constraints, names=("num_threads",))
+        with self._torch_threads(), torch.no_grad():
             for start in range(0, n, _INFERENCE_BATCH):
                 chunk = data[start : start + _INFERENCE_BATCH].to(self.device_)
                 for i, net in enumerate(self.modules_):

@@ -311,6 +311,23 @@ def test_invalid_parameters_raise_in_fit(tiny, kind, data, params, match):
         est.fit(data.videos, data.ppg)
 
 
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"preprocessing": "diff"}, r"^preprocessing must be one of \('standardize', 'none'\)"),
+        ({"batch_size": 0}, r"^batch_size must be an int >= 1; got 0$"),
+        ({"num_threads": 0}, r"^num_threads must be None or an int >= 1; got 0$"),
+        ({"band": (2.0, 1.0)}, r"^band must satisfy"),
+    ],
+)
+def test_predict_checks_the_parameters_it_reads_as_fit_does(fitted, data, params, match):
+    est = copy.deepcopy(fitted).set_params(**params)
+    with pytest.raises(ValueError, match=match):
+        est.predict(data.videos[:2])
+    with pytest.raises(ValueError, match=match):
+        est.fit(data.videos, data.ppg)
+
+
 # ------------------------------------------------------------------ persistence
 
 

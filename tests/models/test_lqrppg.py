@@ -63,13 +63,12 @@ def test_targets_are_the_pseudo_labels(fitted, data):
 
 def test_gradients_reach_every_head(five_levels, data):
     net = five_levels.module_
-    p = five_levels._check_params()
     x = clips_to_tensor(torch.from_numpy(data.videos[:4]))
     targets = torch.from_numpy(five_levels._targets(data.ppg[:4]))
     net.train()
     net.zero_grad()
     try:
-        loss, wave = five_levels._loss(p, net, x, targets)
+        loss, wave = five_levels._loss(net, x, targets)
         loss.backward()
     finally:
         net.eval()
@@ -169,19 +168,18 @@ def test_short_clips_train_without_the_frequency_loss(tiny, data):
 
 
 def test_augmented_labels_get_fresh_pseudo_labels(fitted, data, monkeypatch):
-    p = fitted._check_params()
     clips = torch.from_numpy(data.videos[:4])
     labels = torch.from_numpy(standardize(data.ppg[:4]).astype(np.float32))
     targets = torch.from_numpy(fitted._targets(data.ppg[:4]))
     hr = torch.tensor([120.0, 60.0, 120.0, 60.0])
     seen = {}
 
-    def spy(p, module, x, targets):
+    def spy(module, x, targets):
         seen["x"], seen["targets"] = x, targets
         return x.sum() * 0, x[:, 0, :, 0, 0]
 
     monkeypatch.setattr(fitted, "_loss", spy)
-    fitted._train_loss_fn(p, augment_seed=11)(fitted.module_, (clips, labels, targets, hr))
+    fitted._train_loss_fn(augment_seed=11)(fitted.module_, (clips, labels, targets, hr))
     x_ref, label_ref, changed = augment_batch(
         clips_to_tensor(clips), labels, hr.numpy(), np.random.default_rng(11)
     )
