@@ -49,6 +49,8 @@ CONFIGS = [
     ("2 processes (gloo), 1 thread each", 2, 1),
 ]
 REFERENCE = CONFIGS[0][0]
+#: The machine's 1-minute load average at the start of every timed run.
+LOADS: list[float] = []
 
 
 def _train_args(args, root: Path, cache: Path, size: int, threads: int, out: Path) -> list[str]:
@@ -75,6 +77,7 @@ def _run(cmd: list[str], threads: int, cwd: Path) -> float:
     group = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
     env = {k: v for k, v in os.environ.items() if k not in group}
     env["OMP_NUM_THREADS"] = str(threads)
+    LOADS.append(os.getloadavg()[0])
     t0 = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(cwd))
     wall = time.perf_counter() - t0
@@ -109,6 +112,7 @@ def measure(args, tmp: Path) -> pd.DataFrame:
         warm = _train_args(args, root, cache, size, 1, tmp / "warm.pt")
         warm[warm.index("--epochs") + 1] = "1"
         _run([*_command(1), *warm], 1, tmp)  # fills the clip cache; not timed
+        del LOADS[-1]
         best: dict[str, dict[str, float]] = {}
         for rep in range(args.repeats):
             for name, processes, threads in CONFIGS:
@@ -214,6 +218,11 @@ def main() -> None:
     )
     if args.load:
         setting += f" Load on the machine during the run: {args.load}."
+    setting += (
+        f" The machine's 1-minute load average when the timed runs started: {min(LOADS):.1f} "
+        f"to {max(LOADS):.1f} (median {np.median(LOADS):.1f}); on a loaded machine a second "
+        "thread or process competes with the other work for the second core."
+    )
     sections = [
         ("Setting", setting),
         ("Reading", _reading(table)),
