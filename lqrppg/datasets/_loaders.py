@@ -216,7 +216,8 @@ def _select(recordings: list[Recording], subjects, dataset: str) -> list[Recordi
 
 
 class _Found(NamedTuple):
-    """A recording a loader's ``find`` found: what of :class:`Recording` is its own."""
+    """A recording a loader's ``find`` found: the fields of its :class:`Recording` that are
+    its own (the others are the dataset's)."""
 
     recording_id: str
     subject: str
@@ -249,18 +250,9 @@ def _load_dataset(
     tolerance = _check_tolerance(tolerance)
     recordings = [
         Recording(
-            dataset=name,
-            recording_id=f.recording_id,
-            subject=f.subject,
-            session=f.session,
-            video=f.video,
-            label=f.label,
-            fs=fs,
-            label_fs=label_fs,
-            tolerance=tolerance,
-            _reader=reader,
+            name, **found._asdict(), fs=fs, label_fs=label_fs, tolerance=tolerance, _reader=reader
         )
-        for f in find(root)
+        for found in find(root)
     ]
     if not recordings:
         raise _no_recordings(name, root, pattern)
