@@ -163,3 +163,32 @@ def save_figure(fig: Any, name: str, caption: str, folder: Path = RESULTS) -> st
     plt.close(fig)
     log(f"figure: {path}")
     return markdown
+
+
+def method_bars(
+    ax: Any,
+    index: Any,
+    bars: dict[str, tuple[Any, Any]],
+    *,
+    xlabel: str,
+    title: str,
+    legend_y: float = -0.13,
+) -> None:
+    """Grouped horizontal bars on ``ax``: a row per entry of ``index`` (a method), top down.
+
+    ``bars`` maps each legend label to ``(values, errors)`` (``errors`` None: no error bars);
+    the bars of a row share 0.8 of its height, side by side in the order given, and the
+    legend goes below the axes (its top at ``legend_y`` in axes units), in two columns.
+    """
+    import numpy as np
+
+    y = np.arange(len(index))
+    height = 0.8 / len(bars)
+    for k, (label, (values, errors)) in enumerate(bars.items()):
+        offset = (k - (len(bars) - 1) / 2) * height
+        ax.barh(y + offset, values, height, xerr=errors, label=label)
+    ax.set_yticks(y, index)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, legend_y), ncol=2, fontsize="small")

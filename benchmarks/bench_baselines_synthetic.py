@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from _common import FIGURE_WIDTH, pyplot, save_figure, write_results
+from _common import FIGURE_WIDTH, method_bars, pyplot, save_figure, write_results
 
 from lqrppg._methods import BASELINES, baseline_class
 from lqrppg.baselines import POS
@@ -45,22 +45,14 @@ def figure(summary: pd.DataFrame, hr_true, pos_hr, fitzpatrick) -> str:
     """MAE (+- SE) of every method per band; Bland-Altman of POS coloured by skin type."""
     plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 4.2), layout="constrained")
-    y = np.arange(len(summary))
-    height = 0.8 / len(BANDS)
-    for k, label in enumerate(BANDS):
-        short = label.split(" ")[0]
-        left.barh(
-            y + (k - (len(BANDS) - 1) / 2) * height,
-            summary[f"MAE {short}"],
-            height,
-            xerr=summary[f"SE {short}"],
-            label=label,
-        )
-    left.set_yticks(y, summary.index)
-    left.invert_yaxis()
-    left.set_xlabel("MAE vs the generator's HR (bpm)")
-    left.set_title(f"every baseline, {hr_true.size} videos (bars: +-1 SE)")
-    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize="small")
+    short = {label: label.split(" ")[0] for label in BANDS}
+    method_bars(
+        left,
+        summary.index,
+        {band: (summary[f"MAE {s}"], summary[f"SE {s}"]) for band, s in short.items()},
+        xlabel="MAE vs the generator's HR (bpm)",
+        title=f"every baseline, {hr_true.size} videos (bars: +-1 SE)",
+    )
     plot_bland_altman(hr_true, pos_hr, ax=right, nan_policy="omit")
     # Colour POS's points by skin type (the first collection is plot_bland_altman's scatter).
     points = right.collections[0]

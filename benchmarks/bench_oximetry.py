@@ -35,7 +35,14 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from _common import FIGURE_WIDTH, pyplot, save_figure, shared_data_dir, write_results
+from _common import (
+    FIGURE_WIDTH,
+    method_bars,
+    pyplot,
+    save_figure,
+    shared_data_dir,
+    write_results,
+)
 
 from lqrppg._methods import BASELINES, baseline_class
 from lqrppg.datasets import load_oximetry_phone_cam
@@ -95,14 +102,16 @@ def figure(name: str, window: float, table: pd.DataFrame, hr_true, hr_auto, labe
     fig, (left, right) = plt.subplots(
         1, 2, figsize=(FIGURE_WIDTH, 4.2), layout="constrained", width_ratios=(1, 1.25)
     )
-    y = np.arange(len(table))
-    left.barh(y - 0.2, table["MAE"], 0.4, xerr=table["MAE SE"], label="all windows")
-    left.barh(y + 0.2, table["MAE, not low"], 0.4, label="windows not labelled low")
-    left.set_yticks(y, table.index)
-    left.invert_yaxis()
-    left.set_xlabel("MAE vs the oximeter (bpm)")
-    left.set_title(f"every method, {window:g} s windows (bars: +-1 SE)")
-    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize="small")
+    method_bars(
+        left,
+        table.index,
+        {
+            "all windows": (table["MAE"], table["MAE SE"]),
+            "windows not labelled low": (table["MAE, not low"], None),
+        },
+        xlabel="MAE vs the oximeter (bpm)",
+        title=f"every method, {window:g} s windows (bars: +-1 SE)",
+    )
     plot_bland_altman(hr_true, hr_auto, ax=right, label="window")
     low = labels_auto == "low"
     right.scatter(

@@ -456,6 +456,38 @@ def pseudo_label_quality(est, y: np.ndarray, clean: np.ndarray, args) -> dict:
 # ------------------------------------------------------------------------------ noise analysis
 
 
+def _label_clips(duration: float, label_noise) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The labels of :func:`component_losses` and :func:`loss_scale`, in CHUNK-frame clips.
+
+    24 subjects of seed 100, 8 x 8 frames, no motion or illumination change, ``label_noise`` a
+    preset or its parameters. Returns the label clips, the clean pulse's clips and the true HR
+    of each clip (the mean of the instantaneous HR).
+    """
+    data = make_synthetic_rppg(
+        n_subjects=24,
+        duration=duration,
+        frame_size=(8, 8),
+        label_noise=label_noise,
+        motion="none",
+        illumination="none",
+        random_state=100,
+    )
+
+    def clips(series):
+        return np.concatenate([cut_clips(v, CHUNK).clips for v in series])
+
+    return clips(data.ppg), clips(data.ppg_clean), clips(data.hr_instantaneous).mean(axis=1)
+
+
+def _head_losses(pred: np.ndarray, target: np.ndarray) -> tuple[float, float]:
+    """LQ-rPPG's two head losses, frequency CE and 1 - r, of clips ``pred`` for ``target``
+    (both standardised per clip, float32, as in training)."""
+    pt = torch.from_numpy(standardize(pred).astype(np.float32))
+    yt = torch.from_numpy(standardize(target).astype(np.float32))
+    with torch.no_grad():
+        return float(frequency_cross_entropy(pt, yt, FS)), float(neg_pearson_loss(pt, yt))
+
+
 def component_losses(args) -> pd.DataFrame:
     """Each 'severe' label-noise component alone: how much it changes the training losses.
 
@@ -487,27 +519,9 @@ def component_losses(args) -> pd.DataFrame:
         params = dict(severe) if name == "all (severe)" else dict(none)
         for k in keys.get(name, []):
             params[k] = severe[k]
-        data = make_synthetic_rppg(
-            n_subjects=24,
-            duration=args.duration,
-            frame_size=(8, 8),
-            label_noise=params,
-            motion="none",
-            illumination="none",
-            random_state=100,
-        )
-
-        def clips(series):
-            return np.concatenate([cut_clips(v, CHUNK).clips for v in series])
-
-        y, clean = clips(data.ppg), clips(data.ppg_clean)
-        truth = clips(data.hr_instantaneous).mean(axis=1)
+        y, clean, truth = _label_clips(args.duration, params)
         keep = _usable(y)
-        yt = torch.from_numpy(standardize(y[keep]).astype(np.float32))
-        ct = torch.from_numpy(standardize(clean[keep]).astype(np.float32))
-        with torch.no_grad():
-            ce = float(frequency_cross_entropy(ct, yt, FS))
-            npl = float(neg_pearson_loss(ct, yt))
+        ce, npl = _head_losses(clean[keep], y[keep])
         rows.append(
             {
                 "component": name,
@@ -534,21 +548,7 @@ def loss_scale(args) -> pd.DataFrame:
     """
     rows = []
     for target_level in ("none", "severe"):
-        data = make_synthetic_rppg(
-            n_subjects=24,
-            duration=args.duration,
-            frame_size=(8, 8),
-            label_noise=target_level,
-            motion="none",
-            illumination="none",
-            random_state=100,
-        )
-
-        def clips(series):
-            return np.concatenate([cut_clips(v, CHUNK).clips for v in series])
-
-        y, clean = clips(data.ppg), clips(data.ppg_clean)
-        truth = clips(data.hr_instantaneous).mean(axis=1)
+        y, clean, truth = _label_clips(args.duration, target_level)
         t = np.arange(CHUNK) / FS
         preds = {
             "clean pulse": clean,
@@ -557,12 +557,8 @@ def loss_scale(args) -> pd.DataFrame:
             "white noise": np.random.default_rng(100).standard_normal(y.shape),
         }
         keep = _usable(y)
-        yt = torch.from_numpy(standardize(y[keep]).astype(np.float32))
         for name, pred in preds.items():
-            pt = torch.from_numpy(standardize(pred[keep]).astype(np.float32))
-            with torch.no_grad():
-                ce = float(frequency_cross_entropy(pt, yt, FS))
-                npl = float(neg_pearson_loss(pt, yt))
+            ce, npl = _head_losses(pred[keep], y[keep])
             rows.append(
                 {
                     "target": f"label '{target_level}'",

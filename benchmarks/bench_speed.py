@@ -16,7 +16,7 @@ import tracemalloc
 
 import numpy as np
 import pandas as pd
-from _common import FIGURE_WIDTH, pyplot, save_figure, write_results
+from _common import FIGURE_WIDTH, method_bars, pyplot, save_figure, write_results
 
 from lqrppg.baselines import CHROM, GREEN, ICA, LGI, OMIT, PBV, POS
 from lqrppg.signal import bandpass, detrend, hr_fft
@@ -100,16 +100,19 @@ def figure(chain: pd.DataFrame, base: pd.DataFrame) -> str:
     left.set_xlim(0, 1.25 * chain["best ms"].max())
     left.set_xlabel("best time (ms)")
     left.set_title("signal chain, 10 min at 30 fps (18 000 samples)")
-    y = np.arange(len(base))
-    right.barh(y - 0.2, base["frames/s (64x64 clips)"], 0.4, label="64x64 clips")
-    right.barh(y + 0.2, base["frames/s (RGB traces)"], 0.4, label="RGB traces")
+    method_bars(
+        right,
+        base.index,
+        {
+            "64x64 clips": (base["frames/s (64x64 clips)"], None),
+            "RGB traces": (base["frames/s (RGB traces)"], None),
+        },
+        xlabel="frames per second (log scale)",
+        title="baselines, 8 clips x 300 frames (best of repeats)",
+        legend_y=-0.17,
+    )
     right.set_xscale("log")
     right.set_xlim(left=1e3)
-    right.set_yticks(y, base.index)
-    right.invert_yaxis()
-    right.set_xlabel("frames per second (log scale)")
-    right.set_title("baselines, 8 clips x 300 frames (best of repeats)")
-    right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2, fontsize="small")
     return save_figure(
         fig,
         "speed",

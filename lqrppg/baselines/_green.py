@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..signal import HR_BAND
 from ._base import BaseRPPG
 
 __all__ = ["GREEN"]
@@ -49,11 +48,6 @@ class GREEN(BaseRPPG):
     """
 
     _channels = (1,)
-
-    def __init__(self, *, fs: float = 30.0, band=HR_BAND, chain: str = "robust"):
-        self.fs = fs
-        self.band = band
-        self.chain = chain
 
     def _extract(self, rgb: np.ndarray, fs: float, band: tuple[float, float]) -> np.ndarray:
         return rgb[:, :, 1].copy()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..signal import HR_BAND
 from ._base import BaseRPPG
 
 __all__ = ["LGI"]
@@ -54,11 +53,6 @@ class LGI(BaseRPPG):
     >>> LGI().predict_hr(rgb).round(1).tolist()
     [72.0]
     """
-
-    def __init__(self, *, fs: float = 30.0, band=HR_BAND, chain: str = "robust"):
-        self.fs = fs
-        self.band = band
-        self.chain = chain
 
     def _extract(self, rgb: np.ndarray, fs: float, band: tuple[float, float]) -> np.ndarray:
         c = np.swapaxes(rgb, 1, 2)  # (n, 3, T)

@@ -10,7 +10,6 @@ the top, so that building the parser (``lqrppg --help``) stays fast.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
@@ -25,6 +24,7 @@ __all__ = [
     "add_dataset_options",
     "add_face",
     "add_min_snr",
+    "add_model_out",
     "add_size",
     "check_band_bpm",
     "check_min_snr",
@@ -127,6 +127,13 @@ def add_face(parser: argparse.ArgumentParser, help: str) -> None:
     parser.add_argument("--face", action=argparse.BooleanOptionalAction, default=True, help=help)
 
 
+def add_model_out(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--out MODEL`` (required) and ``--overwrite``: the model file a command writes, checked
+    with ``check_output(args.out, "--out", overwrite=args.overwrite)``."""
+    parser.add_argument("--out", required=True, metavar="MODEL", help=help)
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+
+
 def add_size(parser: argparse.ArgumentParser, help: str) -> None:
     """``--size N`` or ``--size H W`` (checked with :func:`parse_size`)."""
     parser.add_argument("--size", nargs="+", type=int, default=[128], metavar="N", help=help)
@@ -134,22 +141,41 @@ def add_size(parser: argparse.ArgumentParser, help: str) -> None:
 
 # -- checks of the values -------------------------------------------------------------------
 def check_seconds(**values: float | None) -> None:
-    """Each given value (option name with ``_`` for ``-``) is a positive number of seconds."""
+    """Each given value (option name with ``_`` for ``-``) is a positive number of seconds.
+
+    The rule is the library's (``lqrppg.pipeline._video._check_seconds``, which
+    :func:`lqrppg.predict_video` and :func:`lqrppg.live_hr` apply); the message is the
+    option's, with the value as given on the command line.
+    """
+    from ..pipeline._video import _check_seconds
+
     for name, value in values.items():
-        if value is not None and not (math.isfinite(value) and value > 0):
-            option = "--" + name.replace("_", "-")
-            raise InputError(f"{option} must be a positive number of seconds; got {value:g}")
+        option = "--" + name.replace("_", "-")
+        try:
+            if value is not None:
+                _check_seconds(value, option)
+        except ValueError:
+            raise InputError(
+                f"{option} must be a positive number of seconds; got {value:g}"
+            ) from None
 
 
 def check_min_snr(min_snr: float | None, hint: str) -> float:
-    """``--min-snr``: :data:`lqrppg.signal.MIN_SNR` when not given; NaN is refused."""
-    if min_snr is None:
-        from ..signal import MIN_SNR
+    """``--min-snr``: :data:`lqrppg.signal.MIN_SNR` when not given; NaN is refused.
 
+    The rule is the library's (``lqrppg.pipeline._video._check_min_snr``, which
+    :func:`lqrppg.predict_video` applies); ``hint`` says in the message what ``-inf`` does
+    for the command.
+    """
+    from ..pipeline._video import _check_min_snr
+    from ..signal import MIN_SNR
+
+    if min_snr is None:
         return float(MIN_SNR)
-    if math.isnan(min_snr):
-        raise InputError(f"--min-snr must be a number of dB ({hint})")
-    return float(min_snr)
+    try:
+        return _check_min_snr(min_snr, "--min-snr")
+    except ValueError:
+        raise InputError(f"--min-snr must be a number of dB ({hint})") from None
 
 
 def print_error(command: str, message: str) -> None:

@@ -16,7 +16,14 @@ from __future__ import annotations
 import argparse
 import warnings
 
-from ._common import InputError, add_command, check_output, command, print_warning
+from ._common import (
+    InputError,
+    add_command,
+    add_model_out,
+    check_output,
+    command,
+    print_warning,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -43,8 +50,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         metavar="TRAIN_TEST",
         help="which model, e.g. UBFC_UBFC, PURE_PURE, PURE_UBFC (see the folder's configs/)",
     )
-    imp.add_argument("--out", required=True, metavar="MODEL", help="file to write (e.g. ubfc.pt)")
-    imp.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    add_model_out(imp, "file to write (e.g. ubfc.pt)")
     return imp
 
 

@@ -54,6 +54,7 @@ from ._common import (
     add_command,
     add_dataset_options,
     add_face,
+    add_model_out,
     add_size,
     check_output,
     load_dataset,
@@ -106,8 +107,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         exit_1="no clip could be made",
     )
     add_dataset_options(train)
-    train.add_argument("--out", required=True, metavar="MODEL", help="file to save the model to")
-    train.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    add_model_out(train, "file to save the model to")
     add_size(train, "face-crop size: N (square) or H W, multiples of 8 (128)")
     train.add_argument("--chunk-length", type=int, default=160, help="frames per clip (160)")
     train.add_argument(

@@ -3,6 +3,7 @@ and ``data.hdf5`` per recording."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,22 +13,20 @@ from ._loaders import (
     _DEFAULT_TOLERANCE,
     Recording,
     _check_label_times,
-    _check_root,
-    _check_tolerance,
     _check_values,
-    _dataset_bunch,
+    _Found,
     _import_h5py,
+    _load_dataset,
     _malformed,
     _natural_key,
-    _no_recordings,
     _read_avi,
     _require,
-    _select,
     _to_frames,
 )
 
 __all__ = ["load_cohface"]
 
+_NAME = "COHFACE"
 
 _COHFACE_EXPECTED = (
     "an HDF5 file with 1-D datasets 'pulse' and 'time' (seconds) of equal length, and "
@@ -61,6 +60,24 @@ def _parse_cohface_hdf5(path: Path) -> dict[str, np.ndarray]:
     _check_label_times(out["time"], path, "'time' values")
     _check_values(out["pulse"], path, "'pulse'")
     return out
+
+
+def _find_cohface(root: Path) -> Iterator[_Found]:
+    """``<subject>/<session>`` folders holding a ``data.avi`` or ``data.hdf5``, each with both."""
+    sessions = {
+        p.parent for pattern in ("*/*/data.avi", "*/*/data.hdf5") for p in root.glob(pattern)
+    }
+    for folder in sorted(
+        sessions, key=lambda p: (_natural_key(p.parent.name), _natural_key(p.name))
+    ):
+        subject, session = folder.parent.name, folder.name
+        yield _Found(
+            recording_id=f"{subject}/{session}",
+            subject=subject,
+            session=session,
+            video=_require(folder / "data.avi", _NAME, "video"),
+            label=_require(folder / "data.hdf5", _NAME, "label file"),
+        )
 
 
 def _read_cohface(rec: Recording) -> Bunch:
@@ -117,37 +134,16 @@ def load_cohface(path, *, subjects=None, tolerance: float = _DEFAULT_TOLERANCE) 
         If no session folder is found (the message gives the pattern searched) or unknown
         ``subjects`` are asked for.
     """
-    name = "COHFACE"
-    root = _check_root(path, name)
-    tolerance = _check_tolerance(tolerance)
-    sessions = {
-        p.parent for pattern in ("*/*/data.avi", "*/*/data.hdf5") for p in root.glob(pattern)
-    }
-    if not sessions:
-        raise _no_recordings(name, root, "'<subject>/<session>/data.avi' with 'data.hdf5'")
-    recordings = []
-    for folder in sorted(
-        sessions, key=lambda p: (_natural_key(p.parent.name), _natural_key(p.name))
-    ):
-        subject, session = folder.parent.name, folder.name
-        recordings.append(
-            Recording(
-                dataset=name,
-                recording_id=f"{subject}/{session}",
-                subject=subject,
-                session=session,
-                video=_require(folder / "data.avi", name, "video"),
-                label=_require(folder / "data.hdf5", name, "label file"),
-                fs=20.0,
-                label_fs=256.0,
-                tolerance=tolerance,
-                _reader=_read_cohface,
-            )
-        )
-    recordings = _select(recordings, subjects, name)
-    n_subj = len({r.subject for r in recordings})
-    desc = (
-        f"COHFACE at {root}: {len(recordings)} sessions of {n_subj} subjects, 20 fps video "
-        "with a 256 Hz contact blood-volume pulse and respiration."
+    return _load_dataset(
+        path,
+        subjects,
+        tolerance,
+        name=_NAME,
+        fs=20.0,
+        label_fs=256.0,
+        reader=_read_cohface,
+        find=_find_cohface,
+        pattern="'<subject>/<session>/data.avi' with 'data.hdf5'",
+        description="COHFACE at {root}: {n_recordings} sessions of {n_subjects} subjects, 20 "
+        "fps video with a 256 Hz contact blood-volume pulse and respiration.",
     )
-    return _dataset_bunch(name, root, recordings, 20.0, 256.0, desc)

@@ -1,6 +1,8 @@
 """What the loaders of the public rPPG video datasets share: :class:`Recording`, the layout
-checks and the resampling of the labels to the frame times. The loaders, one module each:
-``_ubfc`` (UBFC-rPPG), ``_pure`` (PURE), ``_cohface`` (COHFACE) and ``_mmpd`` (MMPD).
+checks, the resampling of the labels to the frame times, and :func:`_load_dataset`, the body
+of every loader around its own ``find`` (which yields the recordings it finds in its layout)
+and ``reader`` (which reads one). The loaders, one module each: ``_ubfc`` (UBFC-rPPG),
+``_pure`` (PURE), ``_cohface`` (COHFACE) and ``_mmpd`` (MMPD).
 
 A loader only looks at the folder layout: it finds the recordings, checks that each has its
 video and its label file, and returns a :class:`~sklearn.utils.Bunch` whose ``recordings``
@@ -21,9 +23,10 @@ from __future__ import annotations
 import numbers
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -210,6 +213,54 @@ def _select(recordings: list[Recording], subjects, dataset: str) -> list[Recordi
         )
     keep = set(wanted)
     return [r for r in recordings if r.subject in keep]
+
+
+class _Found(NamedTuple):
+    """A recording a loader's ``find`` found: the fields of its :class:`Recording` that are
+    its own (the others are the dataset's)."""
+
+    recording_id: str
+    subject: str
+    session: str | None
+    video: Path
+    label: Path
+
+
+def _load_dataset(
+    path,
+    subjects,
+    tolerance,
+    *,
+    name: str,
+    fs: float,
+    label_fs: float,
+    reader: Callable[[Recording], Bunch],
+    find: Callable[[Path], Iterable[_Found]],
+    pattern: str,
+    description: str,
+) -> Bunch:
+    """What every loader does around finding its recordings.
+
+    Checks ``path`` and ``tolerance``, makes a :class:`Recording` (read by ``reader``) of
+    each recording that ``find(root)`` finds, in its order, raises :func:`_no_recordings` with
+    ``pattern`` if it finds none, keeps the ``subjects`` asked for and returns the dataset's
+    Bunch; ``description`` is formatted with ``root``, ``n_recordings`` and ``n_subjects``.
+    """
+    root = _check_root(path, name)
+    tolerance = _check_tolerance(tolerance)
+    recordings = [
+        Recording(
+            name, **found._asdict(), fs=fs, label_fs=label_fs, tolerance=tolerance, _reader=reader
+        )
+        for found in find(root)
+    ]
+    if not recordings:
+        raise _no_recordings(name, root, pattern)
+    recordings = _select(recordings, subjects, name)
+    desc = description.format(
+        root=root, n_recordings=len(recordings), n_subjects=len({r.subject for r in recordings})
+    )
+    return _dataset_bunch(name, root, recordings, fs, label_fs, desc)
 
 
 def _dataset_bunch(

@@ -11,15 +11,12 @@ from sklearn.utils import Bunch
 from ._loaders import (
     _DEFAULT_TOLERANCE,
     Recording,
-    _check_root,
-    _check_tolerance,
     _check_values,
-    _dataset_bunch,
+    _Found,
     _import_h5py,
+    _load_dataset,
     _malformed,
     _natural_key,
-    _no_recordings,
-    _select,
     _to_frames,
 )
 
@@ -80,6 +77,13 @@ def _load_mat(path: Path) -> dict[str, Any]:
                     raw = np.array("".join(chr(c) for c in raw.ravel()))
                 out[key] = raw
     return out
+
+
+def _find_mmpd(root: Path) -> list[_Found]:
+    """``subject*/p*_*.mat`` files in natural order; video and label are the same file."""
+    files = [p for p in root.glob("subject*/p*_*.mat") if p.is_file()]
+    files.sort(key=lambda p: (_natural_key(p.parent.name), _natural_key(p.stem)))
+    return [_Found(f"{f.parent.name}/{f.stem}", f.parent.name, f.stem, f, f) for f in files]
 
 
 def _read_mmpd(rec: Recording) -> Bunch:
@@ -172,32 +176,16 @@ def load_mmpd(path, *, subjects=None, tolerance: float = _DEFAULT_TOLERANCE) -> 
         If no ``subject*/p*_*.mat`` file is found (the message gives the pattern searched)
         or unknown ``subjects`` are asked for.
     """
-    name = "MMPD"
-    root = _check_root(path, name)
-    tolerance = _check_tolerance(tolerance)
-    files = [p for p in root.glob("subject*/p*_*.mat") if p.is_file()]
-    if not files:
-        raise _no_recordings(name, root, "'subject*/p*_*.mat'")
-    files.sort(key=lambda p: (_natural_key(p.parent.name), _natural_key(p.stem)))
-    recordings = [
-        Recording(
-            dataset=name,
-            recording_id=f"{f.parent.name}/{f.stem}",
-            subject=f.parent.name,
-            session=f.stem,
-            video=f,
-            label=f,
-            fs=30.0,
-            label_fs=30.0,
-            tolerance=tolerance,
-            _reader=_read_mmpd,
-        )
-        for f in files
-    ]
-    recordings = _select(recordings, subjects, name)
-    n_subj = len({r.subject for r in recordings})
-    desc = (
-        f"MMPD at {root}: {len(recordings)} videos of {n_subj} subjects at 30 fps with a "
-        "contact PPG per frame and the recording conditions."
+    return _load_dataset(
+        path,
+        subjects,
+        tolerance,
+        name="MMPD",
+        fs=30.0,
+        label_fs=30.0,
+        reader=_read_mmpd,
+        find=_find_mmpd,
+        pattern="'subject*/p*_*.mat'",
+        description="MMPD at {root}: {n_recordings} videos of {n_subjects} subjects at 30 fps "
+        "with a contact PPG per frame and the recording conditions.",
     )
-    return _dataset_bunch(name, root, recordings, 30.0, 30.0, desc)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +16,17 @@ from ._loaders import (
     _DEFAULT_TOLERANCE,
     Recording,
     _check_label_times,
-    _check_root,
-    _check_tolerance,
     _check_values,
-    _dataset_bunch,
+    _Found,
+    _load_dataset,
     _malformed,
     _natural_key,
-    _no_recordings,
-    _select,
     _to_frames,
 )
 
 __all__ = ["load_pure"]
 
+_NAME = "PURE"
 
 _PURE_NAME = re.compile(r"^(\d+)-(\d+)$")
 _PURE_IMAGE = re.compile(r"^Image(\d+)\.png$", re.IGNORECASE)
@@ -107,6 +105,25 @@ def _read_png_frames(files: Sequence[Path], rec: Recording) -> np.ndarray:
             )
         cv2.cvtColor(img, cv2.COLOR_BGR2RGB, dst=frames[k])
     return frames
+
+
+def _find_pure(root: Path) -> Iterator[_Found]:
+    """``NN-MM`` folders in natural order, in either layout, each with its JSON file."""
+    folders = (p for p in root.iterdir() if p.is_dir() and _PURE_NAME.match(p.name))
+    for folder in sorted(folders, key=lambda p: _natural_key(p.name)):
+        rid = folder.name
+        nested = folder / rid
+        label = folder / f"{rid}.json"
+        if not label.exists():
+            label = root / f"{rid}.json"
+        if not label.exists():
+            raise FileNotFoundError(
+                f"{_NAME}: the label file of {rid} is missing; looked for "
+                f"{str(folder / f'{rid}.json')!r} and {str(root / f'{rid}.json')!r}"
+            )
+        subject, session = _PURE_NAME.match(rid).groups()
+        video = nested if nested.is_dir() else folder
+        yield _Found(rid, subject, session, video, label)
 
 
 def _read_pure(rec: Recording) -> Bunch:
@@ -188,47 +205,16 @@ def load_pure(path, *, subjects=None, tolerance: float = _DEFAULT_TOLERANCE) -> 
         If no ``NN-MM`` folder is found (the message gives the pattern searched) or unknown
         ``subjects`` are asked for.
     """
-    name = "PURE"
-    root = _check_root(path, name)
-    tolerance = _check_tolerance(tolerance)
-    folders = sorted(
-        (p for p in root.iterdir() if p.is_dir() and _PURE_NAME.match(p.name)),
-        key=lambda p: _natural_key(p.name),
+    return _load_dataset(
+        path,
+        subjects,
+        tolerance,
+        name=_NAME,
+        fs=30.0,
+        label_fs=60.0,
+        reader=_read_pure,
+        find=_find_pure,
+        pattern="'NN-MM/' folders of Image*.png with 'NN-MM.json'",
+        description="PURE at {root}: {n_recordings} recordings of {n_subjects} subjects, PNG "
+        "frames at 30 fps with a 60 Hz finger pulse-oximeter waveform.",
     )
-    if not folders:
-        raise _no_recordings(name, root, "'NN-MM/' folders of Image*.png with 'NN-MM.json'")
-    recordings = []
-    for folder in folders:
-        rid = folder.name
-        nested = folder / rid
-        video = nested if nested.is_dir() else folder
-        label = folder / f"{rid}.json"
-        if not label.exists():
-            label = root / f"{rid}.json"
-        if not label.exists():
-            raise FileNotFoundError(
-                f"{name}: the label file of {rid} is missing; looked for "
-                f"{str(folder / f'{rid}.json')!r} and {str(root / f'{rid}.json')!r}"
-            )
-        subject, session = _PURE_NAME.match(rid).groups()
-        recordings.append(
-            Recording(
-                dataset=name,
-                recording_id=rid,
-                subject=subject,
-                session=session,
-                video=video,
-                label=label,
-                fs=30.0,
-                label_fs=60.0,
-                tolerance=tolerance,
-                _reader=_read_pure,
-            )
-        )
-    recordings = _select(recordings, subjects, name)
-    n_subj = len({r.subject for r in recordings})
-    desc = (
-        f"PURE at {root}: {len(recordings)} recordings of {n_subj} subjects, PNG frames at "
-        "30 fps with a 60 Hz finger pulse-oximeter waveform."
-    )
-    return _dataset_bunch(name, root, recordings, 30.0, 60.0, desc)

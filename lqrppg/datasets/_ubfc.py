@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,21 +13,19 @@ from ._loaders import (
     _DEFAULT_TOLERANCE,
     Recording,
     _check_label_times,
-    _check_root,
-    _check_tolerance,
     _check_values,
-    _dataset_bunch,
+    _Found,
+    _load_dataset,
     _malformed,
     _natural_key,
-    _no_recordings,
     _read_avi,
     _require,
-    _select,
     _to_frames,
 )
 
 __all__ = ["load_ubfc_rppg"]
 
+_NAME = "UBFC-rPPG"
 
 _UBFC_EXPECTED = (
     "three lines of whitespace-separated numbers of equal length (PPG signal, heart rate in "
@@ -55,6 +54,26 @@ def _parse_ubfc_ground_truth(path: Path) -> tuple[np.ndarray, np.ndarray, np.nda
     _check_label_times(times, path, "timestamps (line 3)")
     _check_values(ppg, path, "PPG (line 1)")
     return ppg, hr, times
+
+
+def _find_ubfc(root: Path) -> Iterator[_Found]:
+    """``subject*`` folders in natural order, each with its video and label file."""
+    folders = (p for p in root.glob("subject*") if p.is_dir())
+    for folder in sorted(folders, key=lambda p: _natural_key(p.name)):
+        label = folder / "ground_truth.txt"
+        if not label.exists() and (folder / "gtdump.xmp").exists():
+            raise FileNotFoundError(
+                f"{_NAME}: {str(label)!r} is missing; {folder.name} has a 'gtdump.xmp', the "
+                "layout of UBFC-rPPG DATASET_1, which this loader does not read (DATASET_2 "
+                "only)"
+            )
+        yield _Found(
+            recording_id=folder.name,
+            subject=folder.name,
+            session=None,
+            video=_require(folder / "vid.avi", _NAME, "video"),
+            label=_require(label, _NAME, "label file"),
+        )
 
 
 def _read_ubfc(rec: Recording) -> Bunch:
@@ -119,40 +138,16 @@ def load_ubfc_rppg(path, *, subjects=None, tolerance: float = _DEFAULT_TOLERANCE
     --------
     preprocess_dataset : face crops, normalisation and clips of every recording, cached.
     """
-    name = "UBFC-rPPG"
-    root = _check_root(path, name)
-    tolerance = _check_tolerance(tolerance)
-    folders = sorted(
-        (p for p in root.glob("subject*") if p.is_dir()), key=lambda p: _natural_key(p.name)
+    return _load_dataset(
+        path,
+        subjects,
+        tolerance,
+        name=_NAME,
+        fs=30.0,
+        label_fs=30.0,
+        reader=_read_ubfc,
+        find=_find_ubfc,
+        pattern="'subject*/vid.avi' with 'subject*/ground_truth.txt'",
+        description="UBFC-rPPG DATASET_2 at {root}: {n_recordings} subjects, one video each "
+        "(30 fps) with a finger pulse-oximeter PPG and heart rate.",
     )
-    if not folders:
-        raise _no_recordings(name, root, "'subject*/vid.avi' with 'subject*/ground_truth.txt'")
-    recordings = []
-    for folder in folders:
-        label = folder / "ground_truth.txt"
-        if not label.exists() and (folder / "gtdump.xmp").exists():
-            raise FileNotFoundError(
-                f"{name}: {str(label)!r} is missing; {folder.name} has a 'gtdump.xmp', the "
-                "layout of UBFC-rPPG DATASET_1, which this loader does not read (DATASET_2 "
-                "only)"
-            )
-        recordings.append(
-            Recording(
-                dataset=name,
-                recording_id=folder.name,
-                subject=folder.name,
-                session=None,
-                video=_require(folder / "vid.avi", name, "video"),
-                label=_require(label, name, "label file"),
-                fs=30.0,
-                label_fs=30.0,
-                tolerance=tolerance,
-                _reader=_read_ubfc,
-            )
-        )
-    recordings = _select(recordings, subjects, name)
-    desc = (
-        f"UBFC-rPPG DATASET_2 at {root}: {len(recordings)} subjects, one video each "
-        "(30 fps) with a finger pulse-oximeter PPG and heart rate."
-    )
-    return _dataset_bunch(name, root, recordings, 30.0, 30.0, desc)

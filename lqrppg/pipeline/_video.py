@@ -373,9 +373,19 @@ def _n_chunks(n_frames: int, chunk: int, overlap: int) -> int | None:
 
 
 def _check_seconds(value, name: str) -> float:
+    """A duration in seconds: a finite number > 0 (``predict_video``, ``live_hr``, the CLI)."""
     ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
     if not ok or not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive number of seconds; got {value!r}")
+    return float(value)
+
+
+def _check_min_snr(value, name: str = "min_snr") -> float:
+    """An SNR gate in dB: any number but NaN (``-inf`` keeps every estimate)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
+        raise ValueError(f"{name} must be a number of dB (-inf: every estimate); got {value!r}")
+    if np.isnan(value):
+        raise ValueError(f"{name} must be a number of dB (-inf: every estimate); got nan")
     return float(value)
 
 
@@ -569,10 +579,7 @@ def _predict(source, name, rate, n_declared, method, model, window, step, face, 
         raise ValueError(f"model is only used with method='lqrppg', not method={method!r}")
     window = _check_seconds(window, "window")
     step = window if step is None else _check_seconds(step, "step")
-    if isinstance(min_snr, bool) or not isinstance(min_snr, int | float | np.floating):
-        raise ValueError(f"min_snr must be a number of dB (-inf: every estimate); got {min_snr!r}")
-    if np.isnan(min_snr):
-        raise ValueError("min_snr must be a number of dB (-inf: every estimate); got nan")
+    _check_min_snr(min_snr)
     if face_index is not None:
         check_int(face_index, "face_index", 0, expected="None or an integer >= 0")
     if face_index is not None and not face:

@@ -322,3 +322,27 @@ def test_models_with_one_box_from_the_start_get_it(face_video, monkeypatch, caps
     assert (x0, y0, side, side) == tuple(box)
     assert all(s[1:] == (90, 16, 16, 3) for s in model.shapes)
     assert abs(_whole_hr(out) - hr_true) < 3.0
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["predict", "v.mp4", "--min-snr", "nan"],
+         "lqrppg predict: error: --min-snr must be a number of dB (-inf: every estimate)"),
+        (["predict", "v.mp4", "--step", "-1"],
+         "lqrppg predict: error: --step must be a positive number of seconds; got -1"),
+        (["predict", "v.mp4", "--chunk", "inf"],
+         "lqrppg predict: error: --chunk must be a positive number of seconds; got inf"),
+        (["live", "--source", "v.mp4", "--min-snr", "nan"],
+         "lqrppg live: error: --min-snr must be a number of dB (-inf: every estimate)"),
+        (["evaluate", "--dataset", "pure", "--path", "none", "--min-snr", "nan"],
+         "lqrppg evaluate: error: --min-snr must be a number of dB (-inf: keep every estimate)"),
+        (["evaluate", "--dataset", "pure", "--path", "none", "--window", "0"],
+         "lqrppg evaluate: error: --window must be a positive number of seconds; got 0"),
+    ],
+)  # fmt: skip
+def test_seconds_and_min_snr_are_checked_before_any_file(argv, line, tmp_path, capsys):
+    # The library's rules (pipeline._video._check_seconds, _check_min_snr), the CLI's words;
+    # checked before the video or dataset is looked for (neither exists here).
+    assert main(argv) == 2
+    assert capsys.readouterr().err == line + "\n"
