@@ -163,17 +163,18 @@ def check_seconds(**values: float | None) -> None:
 def check_min_snr(min_snr: float | None, hint: str) -> float:
     """``--min-snr``: :data:`lqrppg.signal.MIN_SNR` when not given; NaN is refused.
 
-    The rule is the library's (``lqrppg.pipeline._video._check_min_snr``, which
-    :func:`lqrppg.predict_video` applies); ``hint`` says in the message what ``-inf`` does
-    for the command.
+    The rule is the library's (``lqrppg.signal._hr.check_min_snr``, which
+    :func:`lqrppg.predict_video`, :func:`lqrppg.pipeline.live_updates` and
+    :meth:`lqrppg.signal.HREstimate.reliable` apply); ``hint`` says in the message what
+    ``-inf`` does for the command.
     """
-    from ..pipeline._video import _check_min_snr
     from ..signal import MIN_SNR
+    from ..signal._hr import check_min_snr as library_rule
 
     if min_snr is None:
         return float(MIN_SNR)
     try:
-        return _check_min_snr(min_snr, "--min-snr")
+        return library_rule(min_snr, "--min-snr")
     except ValueError:
         raise InputError(f"--min-snr must be a number of dB ({hint})") from None
 

@@ -160,6 +160,7 @@ def live_updates(
     from lqrppg._validation import check_positive
     from lqrppg.pipeline._video import _check_seconds, check_band_bpm
     from lqrppg.signal import respiration_rate
+    from lqrppg.signal._hr import check_min_snr
     from lqrppg.video import StreamCrop
     from lqrppg.video._io import _check_path, _open, _quiet_opencv
 
@@ -169,6 +170,7 @@ def live_updates(
         )
     window = _check_seconds(window, "window")
     every = _check_seconds(every, "every")
+    min_snr = check_min_snr(min_snr)
     if window < 2:
         raise ValueError(f"window must be at least 2 s; got {window:g}")
     if max_seconds is not None:

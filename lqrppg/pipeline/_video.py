@@ -17,6 +17,7 @@ import numpy as np
 from lqrppg._methods import BASELINES, baseline_class
 from lqrppg._validation import check_int, check_positive
 from lqrppg.signal import MIN_SNR, confidence_label, estimate_hr, filter_pulse, hr_windowed
+from lqrppg.signal._hr import check_min_snr
 
 __all__ = [
     "METHODS",
@@ -380,15 +381,6 @@ def _check_seconds(value, name: str) -> float:
     return float(value)
 
 
-def _check_min_snr(value, name: str = "min_snr") -> float:
-    """An SNR gate in dB: any number but NaN (``-inf`` keeps every estimate)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
-        raise ValueError(f"{name} must be a number of dB (-inf: every estimate); got {value!r}")
-    if np.isnan(value):
-        raise ValueError(f"{name} must be a number of dB (-inf: every estimate); got nan")
-    return float(value)
-
-
 def _window_table(filtered, fs, window, step, band_hz, min_snr):
     import pandas as pd
 
@@ -579,7 +571,7 @@ def _predict(source, name, rate, n_declared, method, model, window, step, face, 
         raise ValueError(f"model is only used with method='lqrppg', not method={method!r}")
     window = _check_seconds(window, "window")
     step = window if step is None else _check_seconds(step, "step")
-    _check_min_snr(min_snr)
+    check_min_snr(min_snr)
     if face_index is not None:
         check_int(face_index, "face_index", 0, expected="None or an integer >= 0")
     if face_index is not None and not face:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy import signal
@@ -524,8 +524,7 @@ class HREstimate(NamedTuple):
 
     def reliable(self, min_snr: float = MIN_SNR):
         """Whether each estimate exists and has an SNR of at least ``min_snr`` dB."""
-        if isinstance(min_snr, bool) or not isinstance(min_snr, (int, float, np.floating)):
-            raise ValueError(f"min_snr must be a number of dB; got {min_snr!r}")
+        min_snr = check_min_snr(min_snr)
         hr, s = np.asarray(self.hr, dtype=float), np.asarray(self.snr, dtype=float)
         with np.errstate(invalid="ignore"):
             out = np.isfinite(hr) & np.isfinite(s) & (s >= min_snr)
@@ -536,6 +535,20 @@ class HREstimate(NamedTuple):
         keep = self.reliable(min_snr)
         hr = np.where(keep, self.hr, np.nan)
         return float(hr) if hr.ndim == 0 else hr
+
+
+def check_min_snr(value: Any, name: str = "min_snr") -> float:
+    """An SNR gate in dB: any number but NaN (``-inf`` keeps every estimate).
+
+    The one rule of every ``min_snr`` (:meth:`HREstimate.reliable`, the video and live
+    pipelines, the CLI's ``--min-snr``). NaN is refused: no SNR is at least NaN, so it would
+    silently withhold every heart rate.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
+        raise ValueError(f"{name} must be a number of dB (-inf: every estimate); got {value!r}")
+    if np.isnan(value):
+        raise ValueError(f"{name} must be a number of dB (-inf: every estimate); got nan")
+    return float(value)
 
 
 def _quality(rows, hr, reasons, fs, band, scalar: bool) -> HREstimate:

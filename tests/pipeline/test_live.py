@@ -88,6 +88,10 @@ def test_bad_arguments(face_file):
         next(live_updates(path, window=1))
     with pytest.raises(FileNotFoundError):
         next(live_updates("missing.mkv"))
+    # no SNR is at least NaN: a NaN gate would withhold every heart rate without a word
+    for bad in (float("nan"), "3", True):
+        with pytest.raises(ValueError, match=r"^min_snr must be a number of dB \(-inf: every"):
+            next(live_updates(path, min_snr=bad))
 
 
 def test_command_json_lines_and_summary(face_file, capsys):

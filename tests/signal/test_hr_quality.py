@@ -209,6 +209,9 @@ def test_quality_result_fields_gate_and_agreement_with_snr():
     gated = est.gated()
     assert gated[0] == est.hr[0] and np.isnan(gated[1:]).all()
     assert est.reliable(min_snr=-np.inf).tolist() == [True, True, False]
+    for bad in (np.nan, None, True):  # NaN would silently gate out every estimate
+        with pytest.raises(ValueError, match="min_snr must be a number of dB"):
+            est.gated(min_snr=bad)
     # The SNR is that of the filtered signal around the estimate, by snr().
     assert est.snr[0] == pytest.approx(snr(filter_pulse(x[0], FS), est.hr[0], FS))
     # One signal: scalars.
