@@ -5,7 +5,10 @@ A UBFC-rPPG-layout fixture (synthetic subjects of ``make_synthetic_rppg``, FFV1 
 the timed runs measure reading the cache, stage 1 and the epochs, not the face crop. Then,
 for each frame size, three ways of training the same estimator with the same seed and the
 same global batch run in turn, ``--repeats`` times, interleaved (so all see the same
-machine load):
+machine load). No subjects are held out (``--validation-fraction 0``): every run keeps the
+weights of its last epoch, so the runs compared have taken the same training steps (with a
+validation split, each keeps its best epoch, and a near-tie of two epochs' validation
+losses can make two runs keep different epochs):
 
 - one process, one torch thread (the reference);
 - one process, two torch threads (the other way to use a second core);
@@ -21,7 +24,7 @@ subjects. One process on two threads differs from one thread only in the order o
 reductions: that pair is the round-off-only scale against which the two-process difference
 is to be read.
 
-Run: ``python benchmarks/bench_distributed.py [--sizes 32 64] [--repeats 2] [--epochs 3]
+Run: ``python benchmarks/bench_distributed.py [--sizes 64 128] [--repeats 2] [--epochs 3]
 [--subjects 6] [--batch-size 6] [--dim 32] [--load TEXT]``. Writes
 docs/benchmarks/distributed.md and its figure.
 """
@@ -59,7 +62,8 @@ def _train_args(args, root: Path, cache: Path, size: int, threads: int, out: Pat
         "--size", str(size), "--chunk-length", str(args.chunk_length), "--no-face",
         "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
         "--dim", str(args.dim), "--quantizer-epochs", str(args.quantizer_epochs),
-        "--threads", str(threads), "--seed", "0", "--quiet", "--overwrite", "--out", str(out),
+        "--validation-fraction", "0", "--threads", str(threads), "--seed", "0", "--quiet",
+        "--overwrite", "--out", str(out),
     ]  # fmt: skip
 
 
@@ -194,7 +198,7 @@ def _figure(table: pd.DataFrame) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--subjects", type=int, default=6)
@@ -210,9 +214,9 @@ def main() -> None:
     n_clips = args.subjects * int(args.duration * 30 // args.chunk_length)
     setting = (
         f"{args.subjects} synthetic subjects of {args.duration:g} s ({n_clips} clips of "
-        f"{args.chunk_length} frames; the fit holds out subjects for validation as `lqrppg "
-        f"train` does), LQ-rPPG dim {args.dim}, {args.quantizer_epochs} quantizer epochs per "
-        f"level, {args.epochs} epochs, global batch {args.batch_size}, seed 0, CPU, "
+        f"{args.chunk_length} frames, all of them for training), LQ-rPPG dim {args.dim}, "
+        f"{args.quantizer_epochs} quantizer epochs per level, {args.epochs} epochs, global "
+        f"batch {args.batch_size}, seed 0, CPU, "
         f"{args.repeats} repeats interleaved; best of the repeats. {os.cpu_count()} logical "
         "cores: two processes on one thread each use both."
     )
