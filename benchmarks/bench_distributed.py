@@ -185,12 +185,13 @@ def _figure(table: pd.DataFrame) -> str:
             ax.bar_label(bars, fmt="%.0f", padding=2, fontsize=8)
         ax.set_xticks(x)
         ax.set_xticklabels([n.replace(", ", ",\n", 1) for n in part.index], fontsize=8)
-        ax.set_ylim(0, 1.2 * float(part["wall s"].max()))
+        ax.set_ylim(0, 1.15 * float(part["wall s"].max()))
         ax.set_title(f"{frames}")
         ax.set_ylabel("seconds (best of repeats)")
         ax.grid(axis="y", alpha=0.3)
-    axes[0, 0].legend(fontsize=8, loc="upper right")
-    fig.tight_layout()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, ncol=2, fontsize=8, loc="lower center")
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return save_figure(
         fig, "distributed", "Training time: one process vs two (gloo), same global batch"
     )
