@@ -24,10 +24,11 @@ and the initial weights.
 
 Run: ``python benchmarks/bench_training_step.py --baseline faa281e [--sizes 32 128]
 [--repeats 2 [1]] [--epochs 3 [2]] [--clips 32 [16]] [--threads 1] [--load TEXT]
-[--profile] [--check [--check-seeds 6]]`` (``--repeats``, ``--epochs`` and ``--clips`` take
-one value, or one per size). ``--profile`` adds, per size, where one training step's time
-goes in this tree (``torch.profiler``'s self CPU time per operator, grouped). Writes
-docs/benchmarks/training_step.md (``--check``: training_step_check.md) and its figure.
+[--profile] [--page NAME] [--check [--check-seeds 6]]`` (``--repeats``, ``--epochs`` and
+``--clips`` take one value, or one per size). ``--profile`` adds, per size, where one
+training step's time goes in this tree (``torch.profiler``'s self CPU time per operator,
+grouped). Every worker also reports its peak RSS. Writes docs/benchmarks/training_step.md
+(``--page NAME``: NAME.md; ``--check``: training_step_check.md) and its figure.
 """
 
 from __future__ import annotations
@@ -101,7 +102,10 @@ def worker(args) -> None:
     y = _labels(args.clips, args.length, 30.0, rng)
     est = _estimator(args.kind, args, 0).fit(X, y)
     times = [h["time_s"] for h in est.history_[1:]]
-    print(json.dumps({"epoch_s": times, "clips": args.clips}))
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # kB -> GB
+    print(json.dumps({"epoch_s": times, "clips": args.clips, "peak_rss_gb": peak}))
 
 
 def _profile_worker(args) -> None:
@@ -391,11 +395,13 @@ def speed(args, trees: dict[str, Path]) -> pd.DataFrame:
     for i, size in enumerate(args.sizes):
         for kind in args.kinds:
             best = {name: np.inf for name in trees}
+            rss = {name: 0.0 for name in trees}
             for rep in range(_per_size(args.repeats, i)):
                 for name, src in trees.items():
                     res = _run_worker(src, _common_args(args, kind, size, i), args.threads)
                     per_clip = min(res["epoch_s"]) / res["clips"]
                     best[name] = min(best[name], per_clip)
+                    rss[name] = max(rss[name], res.get("peak_rss_gb", np.nan))
                     log(
                         f"{kind} {size}x{size} repeat {rep + 1}: {name}: epochs "
                         f"{[round(t, 1) for t in res['epoch_s']]} s -> "
@@ -415,12 +421,14 @@ def speed(args, trees: dict[str, Path]) -> pd.DataFrame:
                     "speed-up": old / new,
                     "baseline s/step": old * args.batch_size,
                     "this tree s/step": new * args.batch_size,
+                    "baseline peak RSS GB": rss["baseline"],
+                    "this tree peak RSS GB": rss["this tree"],
                 }
             )
     return pd.DataFrame(rows).set_index(["network", "frames"])
 
 
-def _speed_figure(table: pd.DataFrame) -> str:
+def _speed_figure(table: pd.DataFrame, name: str) -> str:
     """Clips/s of both trees, one panel per network and frame size, the speed-up on top."""
     plt = pyplot()
     fig, axes = plt.subplots(1, len(table), figsize=(FIGURE_WIDTH, 3.4), squeeze=False)
@@ -433,9 +441,7 @@ def _speed_figure(table: pd.DataFrame) -> str:
         ax.grid(axis="y", alpha=0.3)
     axes[0, 0].set_ylabel("training clips/s (best epoch)")
     fig.tight_layout()
-    return save_figure(
-        fig, "training_step", "Training clips/s, baseline vs this tree (one run, interleaved)"
-    )
+    return save_figure(fig, name, "Training clips/s, baseline vs this tree (one run, interleaved)")
 
 
 def _diffs(a: dict, b: dict) -> dict:
@@ -671,6 +677,8 @@ def main() -> None:
                         help="one-step gradient comparisons on as many other seeds")  # fmt: skip
     parser.add_argument("--load", default="", help="the machine's other load, for the page")
     parser.add_argument("--note", default="", help="a remark for the page (what was not run)")
+    parser.add_argument("--page", default="training_step",
+                        help="the speed page's name (docs/benchmarks/<page>.md)")  # fmt: skip
     # worker-only options
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--src", help=argparse.SUPPRESS)
@@ -727,7 +735,7 @@ def main() -> None:
             sections = [
                 ("Setting", setting),
                 ("Training clips/s (best epoch of all repeats)", table),
-                ("Figure", _speed_figure(table)),
+                ("Figure", _speed_figure(table, args.page)),
             ]
             if args.profile:
                 groups, top = profile_steps(args)
@@ -737,7 +745,7 @@ def main() -> None:
                      f"batch {args.batch_size}, torch.profiler, self CPU time)", groups),
                     ("The operators that cost most", top),
                 ]  # fmt: skip
-            name = "training_step"
+            name = args.page
             title = "Training step speed: this tree vs a baseline"
     sections[0] = (
         "Setting",
