@@ -268,8 +268,10 @@ def keep_freed_memory() -> Iterator[None]:
     fresh ``mmap`` and returns it to the system when freed, so each training step's large
     activations (gigabytes at 128 x 128) are faulted in page by page again, step after
     step: on the benchmark machine a fresh 2 GiB tensor took 1.9 s to fill against 0.24 s
-    for the same tensor reused, and a 128 x 128 training step of 16 clips 54 s against
-    25 s with the setting below (docs/benchmarks/training_step_allocator.md). Inside the
+    for the same tensor reused, and a 128 x 128 training step of 16 clips 55.7 s against
+    25.2 s with the setting below, for a peak RSS of 8.7 GB instead of 7.2 GB
+    (docs/benchmarks/training_step_allocator.md; the same fit gives bit-identical
+    predictions either way). Inside the
     block large blocks come from the heap (``mallopt(M_MMAP_MAX, 0)``) and freed memory is
     kept there (``M_TRIM_THRESHOLD`` unlimited), so the next step reuses pages already
     mapped. On leaving, glibc's defaults are set back and ``malloc_trim(0)`` returns the

@@ -69,3 +69,26 @@ def test_train_module_trains_inside_the_block():
                  verbose=0)  # fmt: skip
     assert seen == [0, 0]
     assert _mmapped_while_holding(64 * 2**20) == 1
+
+
+def test_a_fit_is_bit_identical_with_and_without_the_setting(monkeypatch):
+    # 64 x 64 clips: the stem's frame differences (126 MB) and activations are large blocks
+    import contextlib
+
+    from lqrppg import _training
+    from lqrppg.models import LQRPPGRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (4, 160, 64, 64, 3), dtype=np.uint8)
+    t = np.arange(160) / 30
+    y = np.sin(2 * np.pi * rng.uniform(1, 2, 4)[:, None] * t) + 0.1 * rng.standard_normal((4, 160))
+
+    def fit():
+        est = LQRPPGRegressor(epochs=1, batch_size=4, dim=16, d_state=8, validation_fraction=0.0,
+                              early_stopping=False, num_threads=1, device="cpu", random_state=0,
+                              quantizer_epochs=1, verbose=0)  # fmt: skip
+        return est.fit(X, y).predict(X)
+
+    kept = fit()
+    monkeypatch.setattr(_training, "keep_freed_memory", contextlib.nullcontext)
+    assert np.array_equal(fit(), kept)
