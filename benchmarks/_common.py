@@ -30,6 +30,14 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')} +{elapsed():7.1f} s] {msg}", flush=True)
 
 
+def load_average() -> float:
+    """The machine's 1-minute load average (NaN where the system has none), for the pages."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
 def shared_data_dir() -> Path:
     """``../shared/data`` beside the repository, or ``$LQRPPG_SHARED_DATA``."""
     env = os.environ.get("LQRPPG_SHARED_DATA")

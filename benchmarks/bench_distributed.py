@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _common import FIGURE_WIDTH, log, pyplot, save_figure, write_results
+from _common import FIGURE_WIDTH, load_average, log, pyplot, save_figure, write_results
 from bench_preprocess import write_ubfc_fixture
 
 #: The ways of training compared: (name, processes, torch threads per process).
@@ -81,7 +81,6 @@ def _run(cmd: list[str], threads: int, cwd: Path) -> float:
     group = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
     env = {k: v for k, v in os.environ.items() if k not in group}
     env["OMP_NUM_THREADS"] = str(threads)
-    LOADS.append(os.getloadavg()[0])
     t0 = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(cwd))
     wall = time.perf_counter() - t0
@@ -116,13 +115,13 @@ def measure(args, tmp: Path) -> pd.DataFrame:
         warm = _train_args(args, root, cache, size, 1, tmp / "warm.pt")
         warm[warm.index("--epochs") + 1] = "1"
         _run([*_command(1), *warm], 1, tmp)  # fills the clip cache; not timed
-        del LOADS[-1]
         best: dict[str, dict[str, float]] = {}
         for rep in range(args.repeats):
             for name, processes, threads in CONFIGS:
                 out = tmp / f"{size}-{processes}-{threads}.pt"
                 cmd = [*_command(processes),
                        *_train_args(args, root, cache, size, threads, out)]  # fmt: skip
+                LOADS.append(load_average())
                 wall = _run(cmd, threads, tmp)
                 history = LQRPPGRegressor.load(out).history_
                 epochs = sum(h["time_s"] for h in history)

@@ -25,7 +25,6 @@ its figure docs/benchmarks/preprocess.png (wall time per run, with the speed-up)
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
 import warnings
@@ -33,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _common import FIGURE_WIDTH, pyplot, save_figure, write_results
+from _common import FIGURE_WIDTH, load_average, pyplot, save_figure, write_results
 
 from lqrppg.datasets import load_ubfc_rppg, make_synthetic_rppg, preprocess_dataset
 from lqrppg.video import write_video
@@ -208,7 +207,7 @@ def main() -> None:
             print(f"  {label}: {best[1]:.2f} s", flush=True)
             return best[0]
 
-        load_before = os.getloadavg()[0]
+        load_before = load_average()
         print(f"fixture: {args.subjects} x {n_frames} frames at {frame_size[0]}x{frame_size[1]}")
         ref = timed("n_jobs=1", 1, repeats=args.repeats)
         timed("n_jobs=2, workers started", 2)
@@ -217,7 +216,7 @@ def main() -> None:
         timed("cache fill, n_jobs=1", 1, cache)
         cache_read = timed("cache read, n_jobs=1", 1, cache, repeats=args.repeats)
         timed("cache read, n_jobs=2", 2, cache, repeats=args.repeats)
-        load_after = os.getloadavg()[0]
+        load_after = load_average()
         n_entries = len(list(cache.rglob("*.npz")))
         cache_mb = sum(f.stat().st_size for f in cache.rglob("*.npz")) / 1e6
 

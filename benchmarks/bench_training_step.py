@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _common import FIGURE_WIDTH, REPO, log, pyplot, save_figure, write_results
+from _common import FIGURE_WIDTH, REPO, load_average, log, pyplot, save_figure, write_results
 
 HERE = Path(__file__).resolve()
 
@@ -359,15 +359,8 @@ def _extract(ref: str, into: Path) -> Path:
 LOADS: list[float] = []
 
 
-def _load_average() -> float:
-    try:
-        return float(Path("/proc/loadavg").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return float("nan")
-
-
 def _run_worker(src: Path, extra: list[str], threads: int) -> dict:
-    LOADS.append(_load_average())
+    LOADS.append(load_average())
     env = dict(os.environ, PYTHONPATH=str(src), OMP_NUM_THREADS=str(threads))
     cmd = [sys.executable, str(HERE), "--worker", "--src", str(src), *extra]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(src))
